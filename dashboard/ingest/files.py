@@ -1,0 +1,105 @@
+"""Reading untrusted result files, turning every failure into a readable reason.
+
+Readers call ``load_json`` / ``read_text`` and catch ``UnreadableFile``; its
+message is what the user sees in the problems panel.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from typing import Any
+
+import orjson
+
+# Result files bigger than this are not parsed (a 2 GB "metrics.json" is a mistake,
+# and reading it would stall every other run of the scan).
+MAX_JSON_BYTES = 256 * 1024 * 1024
+LFS_PREFIX = b"version https://git-lfs.github.com/spec/"
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be used; ``str(exc)`` is the user-facing reason."""
+
+
+def read_bytes(path: str, limit: int = MAX_JSON_BYTES) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise UnreadableFile("file vanished while scanning") from None
+    except PermissionError:
+        raise UnreadableFile("permission denied") from None
+    except IsADirectoryError:
+        raise UnreadableFile("expected a file, found a folder") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnreadableFile("symlink loop") from None
+        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise UnreadableFile(f"file larger than {limit // (1024 * 1024)} MB; not read")
+    return data
+
+
+def _describe_bad_bytes(data: bytes) -> str | None:
+    if not data.strip():
+        return "empty file"
+    if data.startswith(LFS_PREFIX):
+        return "Git LFS pointer, not the real file (run `git lfs pull`)"
+    if b"\x00" in data[:4096]:
+        return "binary file, not text"
+    return None
+
+
+def load_json(path: str) -> Any:
+    """Parse a JSON file. Accepts a UTF-8 BOM and the ``NaN``/``Infinity`` tokens
+    Python's json module writes (orjson refuses them, so we fall back)."""
+    data = read_bytes(path)
+    bad = _describe_bad_bytes(data)
+    if bad:
+        raise UnreadableFile(bad)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableFile("not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):
+            raise UnreadableFile(f"truncated JSON (ends at line {exc.lineno})") from None
+        raise UnreadableFile(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise UnreadableFile("JSON nested too deeply to read") from None
+
+
+def load_json_object(path: str) -> dict[str, Any]:
+    value = load_json(path)
+    if not isinstance(value, dict):
+        raise UnreadableFile(f"expected a JSON object, found {type(value).__name__}")
+    return value
+
+
+def read_text(path: str, limit: int = MAX_JSON_BYTES) -> str:
+    """Decode a text file leniently: undecodable bytes become U+FFFD, CRLF is kept
+    for the caller's ``splitlines``."""
+    data = read_bytes(path, limit)
+    bad = _describe_bad_bytes(data)
+    if bad:
+        raise UnreadableFile(bad)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.decode("utf-8", errors="replace")
+
+
+def file_size(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
