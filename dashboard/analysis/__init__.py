@@ -1,0 +1,1 @@
+"""Pure pandas analysis: filtering, scoring, diffs, intervals, exports. No Dash here."""

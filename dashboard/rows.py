@@ -1,0 +1,93 @@
+"""Runs as rows of the data contract: identity columns, ``params.*``, ``metrics.*``.
+
+Shared by the store (its DataFrame) and the CLI/exports, so the table, the CSV
+and the JSON always agree on names and values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from .ingest.base import Run
+
+IDENTITY_COLUMNS = (
+    "run_id",
+    "name",
+    "experiment",
+    "source",
+    "status",
+    "step",
+    "updated_at",
+    "path",
+    "baseline",
+)
+# Not shown as columns of the contract, but carried for the UI (names and lengths of series).
+SERIES_COLUMN = "_series"
+
+
+def iso_time(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def param_cell(value: Any) -> Any:
+    """A param as a table cell: scalars stay, containers become their JSON text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return str(value)
+
+
+def run_row(run_id: str, run: Run, status: str, series_lengths: dict[str, int]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "run_id": run_id,
+        "name": run.name,
+        "experiment": run.experiment,
+        "source": run.source,
+        "status": status,
+        "step": run.step,
+        "updated_at": iso_time(run.updated_at),
+        "path": run.path,
+        "baseline": run.is_baseline,
+    }
+    for key, value in run.params.items():
+        row[f"params.{key}"] = param_cell(value)
+    for key, value in run.metrics.items():
+        row[f"metrics.{key}"] = value
+    row[SERIES_COLUMN] = series_lengths
+    return row
+
+
+def ordered_columns(columns: Sequence[str]) -> list[str]:
+    params = sorted(c for c in columns if c.startswith("params."))
+    metrics = sorted(c for c in columns if c.startswith("metrics."))
+    return [*IDENTITY_COLUMNS, *params, *metrics, SERIES_COLUMN]
+
+
+def build_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per run; columns in contract order; ``step`` as nullable integers."""
+    columns: set[str] = set()
+    for row in rows:
+        columns.update(row)
+    frame = pd.DataFrame.from_records(rows, columns=ordered_columns(list(columns)))
+    frame["step"] = frame["step"].astype("Int64")
+    frame["baseline"] = frame["baseline"].fillna(False).astype(bool)
+    for column in frame.columns:
+        if column.startswith("metrics."):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame
+
+
+def contract_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c != SERIES_COLUMN]
