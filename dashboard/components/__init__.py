@@ -1,0 +1,1 @@
+"""Layout builders: functions returning components. No callbacks, no I/O."""

@@ -1,0 +1,78 @@
+"""The Dash app factory: ``create_app(settings)`` builds a fresh app over a store."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import dcc, html
+
+from . import callbacks as _callbacks  # noqa: F401  (registers module-level callbacks)
+from . import ids
+from .components.header import header
+from .components.problems import problems_panel
+from .components.runs_table import runs_table
+from .context import EXTENSION_KEY, AppContext
+from .ingest import default_readers
+from .scanner import Scanner
+from .settings import PROJECT_DIR, Settings
+from .store import Store
+
+log = logging.getLogger(__name__)
+FIRST_SCAN_WAIT_SECONDS = 5.0
+
+
+def _layout(context: AppContext) -> html.Div:
+    # A small tree is shown at once; a big one renders "Scanning…" and fills in on the next tick.
+    context.scanner.first_scan_done.wait(FIRST_SCAN_WAIT_SECONDS)
+    snap = context.snapshot
+    problems = [p.as_dict() for p in snap.problems]
+    return html.Div(
+        [
+            header(len(snap.runs), len(problems), snap.scanned_at, [r.path for r in snap.roots]),
+            dbc.Container(
+                [
+                    problems_panel(problems),
+                    runs_table(snap.runs),
+                ],
+                fluid=True,
+            ),
+            dcc.Interval(id=ids.REFRESH_INTERVAL, interval=int(context.settings.refresh_seconds * 1000)),
+            dcc.Store(id=ids.SNAPSHOT_GENERATION, data=snap.version if snap.scanned_at else None),
+        ]
+    )
+
+
+def create_app(settings: Settings | None = None, start_scanner: bool = True) -> dash.Dash:
+    settings = settings or Settings.from_env()
+    store = Store(settings.results_dirs, settings.cache_dir, default_readers(settings.log_patterns))
+    scanner = Scanner(store, settings.refresh_seconds)
+    context = AppContext(settings=settings, store=store, scanner=scanner)
+
+    server = flask.Flask("runboard")
+    server.extensions[EXTENSION_KEY] = context
+    app = dash.Dash(
+        "runboard",
+        server=server,
+        title="Runboard",
+        assets_folder=str(PROJECT_DIR / "assets"),
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    app.layout = lambda: _layout(context)
+
+    @server.get("/healthz")
+    def healthz() -> flask.Response:
+        body = context.health()
+        return flask.make_response(flask.jsonify(body), 200 if body["status"] in ("ok", "starting") else 503)
+
+    if start_scanner:
+        scanner.start()
+    log.info(
+        "Runboard over %s (cache %s)", ", ".join(map(os.fspath, settings.results_dirs)), store._cache.path
+    )
+    return app

@@ -1,0 +1,91 @@
+"""The app through its factory: health, offline assets, layout and live refresh wiring."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboard.callbacks.refresh import refresh
+from dashboard.context import EXTENSION_KEY
+from dashboard.settings import Settings
+from dashboard.webapp import create_app
+from tests.fixtures.trees import write_hf_run, write_seed_run
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "lab"
+    write_seed_run(root, "exp", 1000)
+    write_hf_run(root, "hf_run")
+    return root
+
+
+@pytest.fixture
+def app(tree: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings = Settings(results_dirs=[tree], cache_dir=tmp_path / "cache", refresh_seconds=1)
+    app = create_app(settings, start_scanner=False)
+    app.server.extensions[EXTENSION_KEY].scanner.scan_now()
+    app.server.extensions[EXTENSION_KEY].scanner.first_scan_done.set()
+    return app
+
+
+def test_healthz_reports_runs_and_problems(app) -> None:  # type: ignore[no-untyped-def]
+    response = app.server.test_client().get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["runs"] == 2
+    assert body["problems"] == 0
+    assert body["last_scan"] is not None
+    assert body["last_scan_age_seconds"] < 60
+
+
+def test_healthz_before_the_first_scan_is_starting(tree: Path, tmp_path: Path) -> None:
+    app = create_app(Settings(results_dirs=[tree], cache_dir=tmp_path / "c"), start_scanner=False)
+    body = app.server.test_client().get("/healthz").get_json()
+    assert body["status"] == "starting"
+    assert body["runs"] == 0
+
+
+def test_page_uses_only_local_assets(app) -> None:  # type: ignore[no-untyped-def]
+    client = app.server.test_client()
+    html = client.get("/").get_data(as_text=True)
+    urls = re.findall(r'(?:href|src)="([^"]+)"', html)
+    assert urls, html
+    assert all(u.startswith("/") for u in urls), [u for u in urls if not u.startswith("/")]
+    assert any("00_bootstrap.min.css" in u for u in urls)
+    assert client.get("/assets/00_bootstrap.min.css").status_code == 200
+
+
+def test_layout_lists_the_runs(app) -> None:  # type: ignore[no-untyped-def]
+    layout = json.loads(app.server.test_client().get("/_dash-layout").get_data(as_text=True))
+    text = json.dumps(layout)
+    assert "exp @ 1000" in text
+    assert '"2 runs"' in text
+    assert '"0 problems"' in text
+
+
+def test_refresh_sends_new_rows_only_when_something_changed(app, tree: Path) -> None:  # type: ignore[no-untyped-def]
+    context = app.server.extensions[EXTENSION_KEY]
+    with app.server.test_request_context():
+        shown = context.snapshot.version
+        unchanged = refresh(1, shown)
+        assert unchanged[0] is not None and unchanged[0].__class__.__name__ == "NoUpdate"
+        write_seed_run(tree, "exp", 2000)
+        context.scanner.scan_now()
+        rows, _cols, count, badge, _color, _panel, version, _scan = refresh(2, shown)
+    assert count == "3 runs"
+    assert badge == "0 problems"
+    assert version == context.snapshot.version
+    assert sorted(r["name"] for r in rows) == ["exp @ 1000", "exp @ 2000", "hf_run"]
+
+
+def test_debug_is_refused_off_loopback(tree: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.server import serve
+
+    settings = Settings(results_dirs=[tree], cache_dir=tmp_path / "c", host="0.0.0.0", debug=True)
+    assert serve(settings) == 2
+    assert "refusing --debug on 0.0.0.0" in capsys.readouterr().err
