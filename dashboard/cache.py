@@ -80,3 +80,48 @@ class Cache:
 
 def open_cache(path: Path | None) -> Cache:
     return Cache(path if path is not None else default_cache_dir())
+
+
+_TOMBSTONE = "\x00deleted"
+
+
+class JournaledMap:
+    """A large dict persisted as one base blob plus one small journal of recent changes.
+
+    Writing only the journal keeps a rescan that changed two runs cheap; loading is two
+    reads however many entries there are. When the journal grows past a tenth of the
+    base it is folded into a new base.
+    """
+
+    def __init__(self, cache: Cache, name: str) -> None:
+        self._cache = cache
+        self._base_key = f"{name}:base"
+        self._journal_key = f"{name}:journal"
+        self._base_size = 0
+        self._journal: dict[str, Any] = {}
+
+    def load(self) -> dict[str, Any]:
+        base = self._cache.get(self._base_key)
+        journal = self._cache.get(self._journal_key)
+        merged: dict[str, Any] = dict(base) if isinstance(base, dict) else {}
+        self._base_size = len(merged)
+        self._journal = dict(journal) if isinstance(journal, dict) else {}
+        for key, value in self._journal.items():
+            if isinstance(value, str) and value == _TOMBSTONE:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        return merged
+
+    def update(self, current: dict[str, Any], changed: dict[str, Any], removed: set[str]) -> None:
+        """Record ``changed`` and ``removed``; ``current`` is the whole map after them."""
+        if not changed and not removed:
+            return
+        self._journal.update(changed)
+        self._journal.update(dict.fromkeys(removed, _TOMBSTONE))
+        if len(self._journal) > max(64, self._base_size // 10):
+            self._cache.set_many({self._base_key: current, self._journal_key: {}})
+            self._base_size = len(current)
+            self._journal = {}
+        else:
+            self._cache.set(self._journal_key, self._journal)

@@ -37,6 +37,9 @@ def iso_time(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def param_cell(value: Any) -> Any:
     """A param as a table cell: scalars stay, containers become their JSON text."""
     if value is None or isinstance(value, (bool, int, str)):
@@ -62,9 +65,9 @@ def run_row(run_id: str, run: Run, status: str, series_lengths: dict[str, int]) 
         "baseline": run.is_baseline,
     }
     for key, value in run.params.items():
-        row[f"params.{key}"] = param_cell(value)
+        row["params." + key] = value if type(value) in _PLAIN else param_cell(value)
     for key, value in run.metrics.items():
-        row[f"metrics.{key}"] = value
+        row["metrics." + key] = value
     row[SERIES_COLUMN] = series_lengths
     return row
 

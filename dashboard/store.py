@@ -25,16 +25,16 @@ from typing import Any
 
 import pandas as pd
 
-from .cache import open_cache
+from .cache import JournaledMap, open_cache
 from .ingest import default_readers
-from .ingest.base import Claim, Problem, Reader, Run, Series, recently_changed
-from .ingest.walk import Walker
-from .rows import IDENTITY_COLUMNS, build_frame, run_row
+from .ingest.base import RECENT_SECONDS, Claim, Problem, Reader, Run, Series, recently_changed
+from .ingest.walk import RACY_NS, STATE_VERSION, DirState, Walker
+from .rows import IDENTITY_COLUMNS, build_frame, ordered_columns, run_row
 
 log = logging.getLogger(__name__)
 
 # Bumped when the cached entry layout changes; old entries are then ignored.
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2
 SERIES_MEMORY_RUNS = 16
 
 Fingerprint = tuple[tuple[str, int, int], ...]
@@ -56,6 +56,7 @@ class Entry:
     runs: list[Run]
     problems: list[Problem]
     series_lengths: dict[str, dict[str, int]] = field(default_factory=dict)
+    racy: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,10 @@ def fingerprint(files: Sequence[str]) -> Fingerprint:
 
 
 def run_id_for(root: Root, claim: Claim, run: Run, prefix_label: bool) -> str:
-    rel = os.path.relpath(claim.folder, root.path)
+    # The walker builds every folder path from the root's own path, so a prefix cut is exact.
+    rel = claim.folder[len(root.path) + 1 :] if claim.folder != root.path else ""
     parts = [root.label] if prefix_label else []
-    if rel != ".":
+    if rel:
         parts.append(rel.replace(os.sep, "/"))
     if run.key:
         parts.append(run.key)
@@ -143,11 +145,20 @@ class Store:
         self._readers = {reader.name: reader for reader in self.readers}
         self._cache = open_cache(Path(cache_dir) if cache_dir is not None else None)
         self._entries: dict[str, Entry] = {}
+        self._entry_map = JournaledMap(self._cache, f"entries:{CACHE_SCHEMA}")
+        self._dir_states: dict[str, dict[str, DirState]] = {}
+        self._dir_maps = {
+            r.path: JournaledMap(self._cache, f"dirs:{CACHE_SCHEMA}.{STATE_VERSION}:{r.path}")
+            for r in self.roots
+        }
+        self._loaded = False
         self._refs: dict[str, RunRef] = {}
+        self._framed: dict[str, list[str]] = {}  # entry key -> the run ids it put in the frame
+        self._recent: dict[str, float] = {}  # run id -> when its "running" (by recency) ends
         self._series: OrderedDict[str, dict[str, Series]] = OrderedDict()
         self._lock = threading.RLock()
-        self._status_expiry: float | None = None
         self.parse_count = 0
+        self.folders_listed = 0
         self._snapshot = Snapshot(
             runs=build_frame([]),
             problems=[],
@@ -216,11 +227,20 @@ class Store:
         with self._lock:
             return self._rescan()
 
+    def _load_persisted(self) -> None:
+        """After a restart: the last index from the disk cache (two reads per map)."""
+        self._entries = {k: e for k, e in self._entry_map.load().items() if isinstance(e, Entry)}
+        for root in self.roots:
+            self._dir_states[root.path] = self._dir_maps[root.path].load()
+        self._loaded = True
+
     def _rescan(self) -> Snapshot:
         started = time.time()
+        if not self._loaded:
+            self._load_persisted()
         problems: list[Problem] = []
         live: set[str] = set()
-        fresh: dict[str, Entry] = {}
+        fresh: dict[str, Entry] = {}  # entries new to the frame: parsed now, or loaded from disk
         parsed: dict[str, Entry] = {}
         for root in self.roots:
             root_problem = _root_problem(root)
@@ -229,37 +249,39 @@ class Store:
                 # An unmounted or unreadable root keeps its last known runs rather than emptying the table.
                 live.update(k for k in self._entries if k.startswith(self._root_prefix(root)))
                 continue
-            walker = Walker(root.path)
+            previous_dirs = self._dir_states.get(root.path, {})
+            walker = Walker(root.path, previous_dirs)
             for claim in walker.walk(self.readers):
                 key = self._entry_key(root, claim)
                 live.add(key)
                 reader = self._readers[claim.reader]
                 stats = fingerprint(claim.files)
                 entry = self._entries.get(key)
-                if entry is None:
-                    entry = self._load_entry(key)
-                if entry is None or entry.fingerprint != stats or entry.version != reader.version:
+                if (
+                    entry is None
+                    or entry.racy
+                    or entry.fingerprint != stats
+                    or entry.version != reader.version
+                ):
                     entry = self._parse(reader, claim, stats)
-                    parsed[key] = entry
+                    parsed[key] = fresh[key] = entry
+                elif key not in self._framed:
                     fresh[key] = entry
-                elif key not in self._entries:
-                    fresh[key] = entry  # loaded from the disk cache: new to this process, not re-written
             problems.extend(walker.problems)
+            self.folders_listed += walker.listed
+            self._save_dir_states(root, previous_dirs, walker.states)
         removed = set(self._entries) - live
-        self._save_entries(parsed)
-        self._entries.update(fresh)
         for key in removed:
             del self._entries[key]
+        self._entries.update(parsed)
+        self._entry_map.update(self._entries, parsed, removed)
         for entry in self._entries.values():
             problems.extend(entry.problems)
         now = time.time()
-        expired = self._status_expiry is not None and now >= self._status_expiry
         previous = self._snapshot
-        frame = previous.runs
-        rebuilt = bool(fresh or removed or expired or previous.generation == 0)
-        if rebuilt:
-            frame = self._build_frame(now)
+        frame = self._patch_frame(previous.runs, fresh, removed, now)
         same_problems = list(map(_problem_key, problems)) == list(map(_problem_key, previous.problems))
+        changed = frame is not previous.runs or not same_problems
         self._snapshot = Snapshot(
             runs=frame,
             problems=problems,
@@ -268,9 +290,17 @@ class Store:
             generation=previous.generation + 1,
             parsed=len(parsed),
             roots=self.roots,
-            version=previous.version + (1 if rebuilt or not same_problems else 0),
+            version=previous.version + (1 if changed or previous.generation == 0 else 0),
         )
         return self._snapshot
+
+    def _save_dir_states(
+        self, root: Root, previous: dict[str, DirState], states: dict[str, DirState]
+    ) -> None:
+        changed = {path: state for path, state in states.items() if previous.get(path) is not state}
+        removed = set(previous) - set(states)
+        self._dir_states[root.path] = states
+        self._dir_maps[root.path].update(states, changed, removed)
 
     @staticmethod
     def _root_prefix(root: Root) -> str:
@@ -305,40 +335,70 @@ class Store:
             runs=stripped,
             problems=problems,
             series_lengths=lengths,
+            # A file changed within the mtime tick may change again unseen: parse it again next time.
+            racy=newest is not None and time.time_ns() - newest < RACY_NS,
         )
 
-    def _load_entry(self, key: str) -> Entry | None:
-        value = self._cache.get(f"entry:{CACHE_SCHEMA}:{key}")
-        return value if isinstance(value, Entry) else None
+    # ------------------------------------------------------------ the frame
+    def _patch_frame(
+        self, frame: pd.DataFrame, fresh: dict[str, Entry], removed: set[str], now: float
+    ) -> pd.DataFrame:
+        """Drop the rows of changed or removed entries, add the fresh ones; untouched rows stay as they are."""
+        expired = [run_id for run_id, ends in self._recent.items() if ends <= now]
+        if not fresh and not removed and not expired and self._snapshot.generation > 0:
+            return frame
+        dropped: list[str] = []
+        for key in removed | set(fresh):
+            for run_id in self._framed.pop(key, ()):
+                dropped.append(run_id)
+                self._refs.pop(run_id, None)
+                self._recent.pop(run_id, None)
+        rows = self._rows_for(fresh, now)
+        if dropped:
+            frame = frame[~frame["run_id"].isin(dropped)]
+        if rows:
+            frame = (
+                build_frame(rows) if frame.empty else pd.concat([frame, build_frame(rows)], ignore_index=True)
+            )
+        # Never write into the frame of the published snapshot: readers may hold it.
+        frame = self._tidy(frame) if dropped or rows else frame.copy()
+        for run_id in expired:
+            if run_id in self._recent:
+                del self._recent[run_id]
+        if expired:
+            frame.loc[frame["run_id"].isin(expired), "status"] = "unknown"
+        return frame
 
-    def _save_entries(self, entries: dict[str, Entry]) -> None:
-        if entries:
-            self._cache.set_many({f"entry:{CACHE_SCHEMA}:{k}": e for k, e in entries.items()})
+    @staticmethod
+    def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+        """Rows by run id; contract column order; no column left that no run has."""
+        empty = [c for c in frame.columns if c.startswith(("params.", "metrics.")) and frame[c].isna().all()]
+        frame = frame.drop(columns=empty)
+        frame = frame[ordered_columns(list(frame.columns))]
+        return frame.sort_values("run_id", kind="stable", ignore_index=True)
 
-    def _build_frame(self, now: float) -> pd.DataFrame:
+    def _rows_for(self, fresh: dict[str, Entry], now: float) -> list[dict[str, Any]]:
         prefix = len(self.roots) > 1
         roots_by_prefix = {self._root_prefix(r): r for r in self.roots}
-        refs: dict[str, RunRef] = {}
         rows: list[dict[str, Any]] = []
-        expiry: float | None = None
-        for key in sorted(self._entries):
-            entry = self._entries[key]
+        for key in sorted(fresh):
+            entry = fresh[key]
             root = roots_by_prefix[key[: key.index("\x00") + 1]]
+            ids: list[str] = []
             for run in entry.runs:
                 run_id = run_id_for(root, entry.claim, run, prefix)
-                if run_id in refs:  # two sources claimed the same id; keep both visible
+                if run_id in self._refs:  # two sources claimed the same id; keep both visible
                     run_id = f"{run_id}#{run.source}"
                 status = run.status
                 if status == "unknown" and recently_changed(run.updated_at, now):
                     status = "running"
                     assert run.updated_at is not None
-                    ends = run.updated_at + 15 * 60
-                    expiry = ends if expiry is None else min(expiry, ends)
-                refs[run_id] = RunRef(root=root, entry_key=key, run=run)
+                    self._recent[run_id] = run.updated_at + RECENT_SECONDS
+                self._refs[run_id] = RunRef(root=root, entry_key=key, run=run)
+                ids.append(run_id)
                 rows.append(run_row(run_id, run, status, entry.series_lengths.get(run.key, {})))
-        self._refs = refs
-        self._status_expiry = expiry
-        return build_frame(rows)
+            self._framed[key] = ids
+        return rows
 
     def series_lengths(self, run_id: str) -> dict[str, int]:
         ref = self._refs.get(run_id)

@@ -3,12 +3,20 @@
 The walk only lists names; it reads no file. Links are resolved and checked:
 a link leading outside the root, a link loop, or a folder that cannot be
 listed becomes a problem and the rest of the tree is still walked.
+
+The walk is incremental. A folder's listing changes only when its own mtime
+does, so a folder whose mtime (and that of every sub-folder its claim looked
+into) is unchanged since the previous walk reuses its previous claim without
+being listed again: a rescan of an unchanged tree is one ``stat`` per folder.
+A folder changed within the last few seconds is always listed again, because a
+second change inside the same mtime tick would be invisible ("racy" mtimes).
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +24,10 @@ from .base import Claim, Problem, Reader
 
 # Folders that never hold results and can be huge.
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})
+# Bumped when DirState changes shape, so states cached by an older version are ignored.
+STATE_VERSION = 2
+# A folder modified this recently (ns) is listed again on the next walk, whatever its mtime says.
+RACY_NS = 2_000_000_000
 
 
 def is_inside(path: str, root: str) -> bool:
@@ -31,76 +43,111 @@ class Listing:
     dirs: frozenset[str]
     walker: Walker = field(repr=False)
     links: frozenset[str] = frozenset()  # the sub-folders in ``dirs`` reached through a symlink
+    mtime_ns: int = 0
+    problems: tuple[Problem, ...] = ()
 
     def sub(self, name: str) -> Listing | None:
         if name not in self.dirs:
             return None
-        return self.walker.listing(os.path.join(self.path, name))
+        return self.walker.consult(os.path.join(self.path, name))
+
+
+@dataclass(frozen=True)
+class DirState:
+    """What one folder contributed to a walk, kept to be reused by the next one."""
+
+    mtime_ns: int
+    claim: Claim | None
+    # Paths of the sub-folders to walk next, in reverse order (a stack pops the last).
+    children: tuple[str, ...]
+    linked: tuple[str, ...]  # paths of sub-folders reached through links, walked after the real tree
+    problems: tuple[Problem, ...]
+    deps: tuple[tuple[str, int], ...]  # (sub-folder, mtime_ns) the claim looked into
+    racy: bool
 
 
 class Walker:
-    """Lists folders under one root; collects the problems it meets on the way."""
+    """Walks one root; collects claims and the problems met on the way."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, previous: dict[str, DirState] | None = None) -> None:
         self.root = os.path.realpath(root)
         self.problems: list[Problem] = []
-        self._listed: dict[str, Listing | None] = {}
+        self.states: dict[str, DirState] = {}
+        self.listed = 0  # folders actually listed (not reused), for tests and benchmarks
+        self._previous = previous or {}
+        self._consulted: dict[str, Listing | None] = {}
+        self._scan_ns = time.time_ns()
 
-    def _problem(self, path: str, reason: str) -> None:
-        self.problems.append(Problem(path=path, reader="walk", reason=reason))
-
-    def listing(self, path: str) -> Listing | None:
-        if path in self._listed:
-            return self._listed[path]
-        result = self._list(path)
-        self._listed[path] = result
-        return result
+    # ------------------------------------------------------------ listing
+    def consult(self, path: str) -> Listing | None:
+        """A sub-folder listing asked for by a claim; remembered as that claim's dependency."""
+        if path not in self._consulted:
+            self._consulted[path] = self._list(path)
+        return self._consulted[path]
 
     def _list(self, path: str) -> Listing | None:
+        problems: list[Problem] = []
         files: set[str] = set()
         dirs: set[str] = set()
         links: set[str] = set()
         try:
+            mtime_ns = os.stat(path).st_mtime_ns
             with os.scandir(path) as entries:
                 for entry in entries:
-                    self._sort_entry(entry, files, dirs, links)
+                    self._sort_entry(entry, files, dirs, links, problems)
         except PermissionError:
-            self._problem(path, "permission denied: folder not listed")
+            self.problems.append(Problem(path, "walk", "permission denied: folder not listed"))
             return None
         except FileNotFoundError:
-            self._problem(path, "folder vanished while scanning")
+            self.problems.append(Problem(path, "walk", "folder vanished while scanning"))
             return None
         except NotADirectoryError:
-            self._problem(path, "expected a folder, found a file")
+            self.problems.append(Problem(path, "walk", "expected a folder, found a file"))
             return None
         except OSError as exc:
-            self._problem(path, f"cannot list folder: {exc.strerror or exc}")
+            self.problems.append(Problem(path, "walk", f"cannot list folder: {exc.strerror or exc}"))
             return None
+        self.listed += 1
         return Listing(
-            path=path, files=frozenset(files), dirs=frozenset(dirs), walker=self, links=frozenset(links)
-        )
+            path=path, files=frozenset(files), dirs=frozenset(dirs), walker=self, links=frozenset(links),
+            mtime_ns=mtime_ns, problems=tuple(problems),
+        )  # fmt: skip
 
-    def _sort_entry(self, entry: os.DirEntry[str], files: set[str], dirs: set[str], links: set[str]) -> None:
+    def _sort_entry(
+        self,
+        entry: os.DirEntry[str],
+        files: set[str],
+        dirs: set[str],
+        links: set[str],
+        problems: list[Problem],
+    ) -> None:
         try:
             if entry.is_symlink():
-                self._sort_link(entry, files, dirs, links)
+                self._sort_link(entry, files, dirs, links, problems)
             elif entry.is_dir(follow_symlinks=False):
                 dirs.add(entry.name)
             elif entry.is_file(follow_symlinks=False):
                 files.add(entry.name)
         except OSError as exc:  # vanished between listing and looking
-            self._problem(entry.path, f"cannot inspect: {exc.strerror or exc}")
+            problems.append(Problem(entry.path, "walk", f"cannot inspect: {exc.strerror or exc}"))
 
-    def _sort_link(self, entry: os.DirEntry[str], files: set[str], dirs: set[str], links: set[str]) -> None:
+    def _sort_link(
+        self,
+        entry: os.DirEntry[str],
+        files: set[str],
+        dirs: set[str],
+        links: set[str],
+        problems: list[Problem],
+    ) -> None:
         try:
             os.stat(entry.path)
         except OSError as exc:
             reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
-            self._problem(entry.path, f"{reason}; not followed")
+            problems.append(Problem(entry.path, "walk", f"{reason}; not followed"))
             return
         target = os.path.realpath(entry.path)
         if not is_inside(target, self.root):
-            self._problem(entry.path, "link leads outside the root; not followed")
+            problems.append(Problem(entry.path, "walk", "link leads outside the root; not followed"))
             return
         if os.path.isdir(target):
             dirs.add(entry.name)
@@ -108,6 +155,63 @@ class Walker:
         elif os.path.isfile(target):
             files.add(entry.name)
 
+    # ------------------------------------------------------------ one folder
+    def _reusable(self, path: str) -> DirState | None:
+        previous = self._previous.get(path)
+        if previous is None or previous.racy:
+            return None
+        try:
+            if os.stat(path).st_mtime_ns != previous.mtime_ns:
+                return None
+            for dep, mtime_ns in previous.deps:
+                if os.stat(dep).st_mtime_ns != mtime_ns:
+                    return None
+        except OSError:
+            return None
+        return previous
+
+    def _state(self, path: str, readers: Sequence[Reader]) -> DirState | None:
+        reused = self._reusable(path)
+        if reused is not None:
+            return reused
+        folder = self._list(path)
+        if folder is None:
+            return None
+        self._consulted = {}
+        claim: Claim | None = None
+        for reader in readers:
+            claim = reader.claim(folder)
+            if claim is not None:
+                break
+        pruned = claim.prune if claim is not None else frozenset()
+        deps = tuple((p, sub.mtime_ns) for p, sub in sorted(self._consulted.items()) if sub is not None)
+        problems = list(folder.problems)
+        for p, sub in self._consulted.items():
+            if sub is not None and os.path.basename(p) in pruned:
+                problems.extend(sub.problems)  # nobody walks a pruned folder: report its problems here
+        walkable = sorted(
+            name
+            for name in folder.dirs
+            if name not in pruned and name not in SKIPPED_DIRS and not name.startswith(".")
+        )
+        racy = any(self._scan_ns - m < RACY_NS for m in (folder.mtime_ns, *(m for _, m in deps)))
+        return DirState(
+            mtime_ns=folder.mtime_ns,
+            claim=claim,
+            children=tuple(os.path.join(path, n) for n in reversed(walkable) if n not in folder.links),
+            linked=tuple(os.path.join(path, n) for n in walkable if n in folder.links),
+            problems=tuple(problems),
+            deps=deps,
+            racy=racy,
+        )
+
+    @staticmethod
+    def _duplicate(path: str, real: str, first: str) -> Problem:
+        if is_inside(os.path.realpath(os.path.dirname(path)), real):
+            return Problem(path, "walk", f"symlink loop: leads back to {first}; not followed")
+        return Problem(path, "walk", f"same folder as {first} (linked); scanned once")
+
+    # ------------------------------------------------------------ the walk
     def walk(self, readers: Sequence[Reader]) -> list[Claim]:
         """Every claim under the root, in a stable (sorted) order.
 
@@ -115,32 +219,28 @@ class Walker:
         elsewhere keeps its real path as its run id and the link is the duplicate.
         """
         claims: list[Claim] = []
-        seen_real: dict[str, str] = {}
-        stack = [self.root]
-        linked: list[str] = []
+        walked: dict[str, str] = {}  # real path -> the path it was walked as
+        # (path, real path): they differ only below a followed link.
+        stack: list[tuple[str, str]] = [(self.root, self.root)]
+        linked: list[tuple[str, str]] = []
         while stack or linked:
-            path = stack.pop() if stack else linked.pop(0)
-            real = os.path.realpath(path)
-            if real in seen_real:
-                if is_inside(os.path.realpath(os.path.dirname(path)), real):
-                    self._problem(path, f"symlink loop: leads back to {seen_real[real]}; not followed")
-                else:
-                    self._problem(path, f"same folder as {seen_real[real]} (linked); scanned once")
+            path, real = stack.pop() if stack else linked.pop(0)
+            if real in walked:
+                self.problems.append(self._duplicate(path, real, walked[real]))
                 continue
-            seen_real[real] = path
-            folder = self.listing(path)
-            if folder is None:
+            walked[real] = path
+            state = self._state(path, readers)
+            if state is None:
                 continue
-            pruned: frozenset[str] = frozenset()
-            for reader in readers:
-                claim = reader.claim(folder)
-                if claim is not None:
-                    claims.append(claim)
-                    pruned = claim.prune
-                    break
-            for name in sorted(folder.dirs, reverse=True):
-                if name in pruned or name in SKIPPED_DIRS or name.startswith("."):
-                    continue
-                (linked if name in folder.links else stack).append(os.path.join(path, name))
+            self.states[path] = state
+            if state.problems:
+                self.problems.extend(state.problems)
+            if state.claim is not None:
+                claims.append(state.claim)
+            if path is real:
+                stack.extend((child, child) for child in state.children)
+            else:
+                stack.extend((child, os.path.join(real, os.path.basename(child))) for child in state.children)
+            linked.extend((link, os.path.realpath(link)) for link in state.linked)
         claims.sort(key=lambda c: c.folder)
         return claims

@@ -21,7 +21,9 @@ def sample_server(tmp_path: Path):  # type: ignore[no-untyped-def]
     stop_server(server)
 
 
-def test_shell_shows_the_sample_runs_offline_without_console_errors(sample_server, open_page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_shell_shows_the_sample_runs_offline_without_console_errors(
+    sample_server, open_page, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     expected = Store([PROJECT / "data"], cache_dir=tmp_path / "expected").rescan().runs
     page, watch = open_page(sample_server.url + "/")
     page.wait_for_selector("#runs-table .ag-row")
@@ -59,7 +61,7 @@ def test_html_in_a_run_name_is_shown_as_text(open_page, tmp_path: Path) -> None:
     write_seed_run(root, "<img src=x onerror=alert(1)>", 1000)
     server = start_server([root], tmp_path / "cache", tmp_path / "server.log")
     try:
-        page, watch = open_page(server.url + "/")
+        page, _watch = open_page(server.url + "/")
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.wait_for_selector("#runs-table .ag-row")

@@ -14,7 +14,7 @@ import pytest
 from dashboard.cache import UnsafeCacheDir
 from dashboard.ingest import default_readers
 from dashboard.store import Store
-from tests.fixtures.trees import seed_metrics, write_hf_run, write_seed_run
+from tests.fixtures.trees import age_tree, seed_metrics, write_hf_run, write_seed_run
 
 
 def touch_later(path: Path) -> None:
@@ -30,6 +30,7 @@ def tree(tmp_path: Path) -> Path:
     write_seed_run(root, "exp_a", 2000, metrics=seed_metrics(sblimp=0.556))
     write_seed_run(root, "exp_b", 1000)
     write_hf_run(root, "hf_run")
+    age_tree(root)
     return root
 
 
@@ -95,6 +96,7 @@ def test_new_run_is_parsed_alone_and_deleted_run_disappears(tree: Path, tmp_path
     store = make_store(tree, tmp_path)
     store.rescan()
     write_seed_run(tree, "exp_c", 500)
+    age_tree(tree / "exp_c")
     snap = store.rescan()
     assert snap.parsed == 1
     assert "exp_c/checkpoints/checkpoint_000500/consolidated" in set(snap.runs["run_id"])
@@ -240,3 +242,37 @@ def test_realdata_scan_reads_every_paper_metrics_and_trainer_folder(realdata: Pa
     assert sentinel["metrics.librilight_perplexity_8k"] == 3.8483760080133944
     assert sentinel.isna()["metrics.librilight_perplexity_16k"]  # 0.0 sentinel: missing, not zero
     assert bool(sentinel["baseline"]) is True
+
+
+def test_unchanged_tree_is_not_listed_again(tree: Path, tmp_path: Path) -> None:
+    store = make_store(tree, tmp_path)
+    store.rescan()
+    listed = store.folders_listed
+    assert listed == 12  # root; exp_a: 6 folders; exp_b: 4; hf_run
+    store.rescan()
+    assert store.folders_listed == listed  # every folder's mtime unchanged: stat only
+
+
+def test_a_change_in_a_folder_a_claim_looked_into_is_seen(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    checkpoint = root / "exp" / "checkpoints" / "checkpoint_000100"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "paper_metrics_results.json").write_text(json.dumps(seed_metrics()))
+    (checkpoint / "consolidated").mkdir()
+    age_tree(root)
+    store = make_store(root, tmp_path)
+    first = store.rescan()
+    assert "params.ttt.base_lr" not in first.runs.columns
+    config = checkpoint / "consolidated" / "training_config.json"
+    config.write_text(json.dumps({"ttt": {"base_lr": 0.5}}))
+    age_tree(root)  # only consolidated/ changed, and its mtime moved back an hour: still a different value
+    second = store.rescan()
+    assert second.runs.loc[0, "params.ttt.base_lr"] == 0.5
+
+
+def test_restart_lists_no_folder_of_an_unchanged_tree(tree: Path, tmp_path: Path) -> None:
+    make_store(tree, tmp_path).rescan()
+    again = make_store(tree, tmp_path)
+    again.rescan()
+    assert again.folders_listed == 0
+    assert again.parse_count == 0
