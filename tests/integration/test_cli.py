@@ -17,7 +17,8 @@ from tests.fixtures.trees import seed_config, seed_metrics, write_hf_run, write_
 
 def runboard(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "dashboard", *args] + (["--cache-dir", str(cache)] if args[0] == "scan" else []),
+        [sys.executable, "-m", "dashboard", *args]
+        + (["--cache-dir", str(cache)] if args[0] == "scan" else []),
         capture_output=True,
         text=True,
         timeout=120,
@@ -43,7 +44,17 @@ def test_scan_csv_has_contract_columns_and_exact_values(tree: Path, tmp_path: Pa
         "ttt_run/checkpoints/checkpoint_001000/consolidated",
     ]
     header = list(rows[0].keys())
-    assert header[:9] == ["run_id", "name", "experiment", "source", "status", "step", "updated_at", "path", "baseline"]
+    assert header[:9] == [
+        "run_id",
+        "name",
+        "experiment",
+        "source",
+        "status",
+        "step",
+        "updated_at",
+        "path",
+        "baseline",
+    ]
     assert "_series" not in header
     assert all(c.startswith(("params.", "metrics.")) for c in header[9:])
     ttt = rows[2]
@@ -105,7 +116,11 @@ def test_csv_neutralises_spreadsheet_formulas(tmp_path: Path) -> None:
 def test_bad_root_is_a_clear_error(tmp_path: Path, root: str, message: str) -> None:
     (tmp_path / "afile.txt").write_text("x")
     result = subprocess.run(
-        [sys.executable, "-m", "dashboard", "scan", root], capture_output=True, text=True, cwd=tmp_path, timeout=60
+        [sys.executable, "-m", "dashboard", "scan", root],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert result.returncode == 2
     assert message in result.stderr
@@ -118,7 +133,9 @@ def test_version() -> None:
 
 
 def test_realdata_scan_json(realdata: Path, tmp_path: Path) -> None:
-    result = runboard("scan", str(realdata / "S-AlufRon-seed-layout"), "--format", "json", cache=tmp_path / "c")
+    result = runboard(
+        "scan", str(realdata / "S-AlufRon-seed-layout"), "--format", "json", cache=tmp_path / "c"
+    )
     doc = json.loads(result.stdout)
     names = sorted(r["name"] for r in doc["runs"])
     assert names == [
