@@ -107,7 +107,11 @@ def open_page(browser):  # type: ignore[no-untyped-def]
         page.on("pageerror", lambda e: watch.errors.append(str(e)))
         page.on(
             "request",
-            lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else watch.foreign_requests.append(r.url),
+            lambda r: (
+                None
+                if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                else watch.foreign_requests.append(r.url)
+            ),
         )
         page.goto(url)
         return page, watch
