@@ -36,6 +36,13 @@ def _varies(series: pd.Series) -> bool:
     return series.astype(str).nunique(dropna=False) > 1
 
 
+def _by_coverage(frame: pd.DataFrame, prefix: str) -> list[str]:
+    """Columns under ``prefix``, those most runs have first (then by name)."""
+    columns = [c for c in frame.columns if c.startswith(prefix)]
+    counts = frame[columns].notna().sum() if columns else pd.Series(dtype=int)
+    return sorted(columns, key=lambda c: (-int(counts[c]), c))
+
+
 def _column(field: str, header: str, numeric: bool, **extra: Any) -> dict[str, Any]:
     column: dict[str, Any] = {
         "field": field,
@@ -55,7 +62,7 @@ def column_defs(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Name pinned left; identity, metrics and params as groups; constant params hidden."""
     identity = [_column("name", "Name", False, pinned="left", minWidth=220)]
     identity += [_column(c, c.replace("_", " ").capitalize(), c == "step") for c in IDENTITY_SHOWN]
-    metrics = [_column(c, c[len("metrics.") :], True) for c in frame.columns if c.startswith("metrics.")]
+    metrics = [_column(c, c[len("metrics.") :], True) for c in _by_coverage(frame, "metrics.")]
     params = [
         _column(
             c,
@@ -63,8 +70,7 @@ def column_defs(frame: pd.DataFrame) -> list[dict[str, Any]]:
             pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]),
             hide=not _varies(frame[c]),
         )
-        for c in frame.columns
-        if c.startswith("params.")
+        for c in _by_coverage(frame, "params.")
     ]
     groups: list[dict[str, Any]] = [{"headerName": "Run", "children": identity}]
     if metrics:
@@ -86,6 +92,8 @@ def runs_table(frame: pd.DataFrame) -> dag.AgGrid:
             "tooltipShowDelay": 300,
             "enableCellTextSelection": True,
             "animateRows": False,
+            "rowHeight": 34,
+            "headerHeight": 36,
         },
         columnSize="autoSize",
         className="ag-theme-quartz runs-grid",
