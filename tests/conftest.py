@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
-REALDATA = Path(os.environ.get("RUNBOARD_REALDATA", PROJECT.parent / "shared" / "realdata"))
+REALDATA = Path(os.environ.get("RUNBOARD_REALDATA", PROJECT.parent / "shared" / "realdata")).resolve()
 
 
 def realdata_path() -> Path:
