@@ -14,7 +14,6 @@ from . import callbacks as _callbacks  # noqa: F401  (registers module-level cal
 from . import ids
 from .components.header import header
 from .components.problems import problems_panel
-from .components.runs_table import runs_table
 from .context import EXTENSION_KEY, AppContext
 from .ingest import default_readers
 from .scanner import Scanner
@@ -32,16 +31,11 @@ def _layout(context: AppContext) -> html.Div:
     problems = [p.as_dict() for p in snap.problems]
     return html.Div(
         [
+            dcc.Location(id=ids.URL, refresh=False),
             header(len(snap.runs), len(problems), snap.scanned_at, [r.path for r in snap.roots]),
-            dbc.Container(
-                [
-                    problems_panel(problems),
-                    runs_table(snap.runs),
-                ],
-                fluid=True,
-            ),
+            dbc.Container([problems_panel(problems), html.Div(id=ids.PAGE)], fluid=True),
             dcc.Interval(id=ids.REFRESH_INTERVAL, interval=int(context.settings.refresh_seconds * 1000)),
-            dcc.Store(id=ids.SNAPSHOT_GENERATION, data=snap.version if snap.scanned_at else None),
+            dcc.Store(id=ids.SNAPSHOT_VERSION, data=snap.version if snap.scanned_at else None),
         ]
     )
 

@@ -1,4 +1,8 @@
-"""Live refresh: when the scanner published a new snapshot, redraw table, header and problems."""
+"""Live refresh of what every page shows: header counts, problems, and the snapshot version.
+
+Pages listen to ``ids.SNAPSHOT_VERSION``: it changes only when the scanner published
+different runs or problems, so an unchanged tree costs the browser nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +13,25 @@ from dash import Input, Output, State, callback, no_update
 from .. import ids
 from ..components.header import problem_badge_text, run_count_text, scan_text
 from ..components.problems import problems_table
-from ..components.runs_table import column_defs, row_data
 from ..context import current
 
 
 @callback(
-    Output(ids.RUNS_TABLE, "rowData"),
-    Output(ids.RUNS_TABLE, "columnDefs"),
     Output(ids.RUN_COUNT, "children"),
     Output(ids.PROBLEM_BADGE, "children"),
     Output(ids.PROBLEM_BADGE, "color"),
     Output(ids.PROBLEMS_PANEL, "children"),
-    Output(ids.SNAPSHOT_GENERATION, "data"),
+    Output(ids.SNAPSHOT_VERSION, "data"),
     Output(ids.LAST_SCAN, "children"),
     Input(ids.REFRESH_INTERVAL, "n_intervals"),
-    State(ids.SNAPSHOT_GENERATION, "data"),
+    State(ids.SNAPSHOT_VERSION, "data"),
 )
-def refresh(_n: int, shown_generation: int | None) -> tuple[Any, ...]:
+def refresh(_n: int, shown_version: int | None) -> tuple[Any, ...]:
     snap = current().snapshot
-    if snap.version == shown_generation:
-        return (no_update,) * 7 + (scan_text(snap.scanned_at),)
+    if snap.scanned_at is None or snap.version == shown_version:
+        return (no_update,) * 5 + (scan_text(snap.scanned_at),)
     problems = [p.as_dict() for p in snap.problems]
     return (
-        row_data(snap.runs),
-        column_defs(snap.runs),
         run_count_text(len(snap.runs)),
         problem_badge_text(len(problems)),
         "warning" if problems else "success",

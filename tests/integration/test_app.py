@@ -7,8 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.callbacks.refresh import refresh
+from dashboard.callbacks.router import route
+from dashboard.callbacks.runs_page import redraw_table
 from dashboard.context import EXTENSION_KEY
 from dashboard.settings import Settings
 from dashboard.webapp import create_app
@@ -60,26 +63,35 @@ def test_page_uses_only_local_assets(app) -> None:  # type: ignore[no-untyped-de
     assert client.get("/assets/00_bootstrap.min.css").status_code == 200
 
 
-def test_layout_lists_the_runs(app) -> None:  # type: ignore[no-untyped-def]
-    layout = json.loads(app.server.test_client().get("/_dash-layout").get_data(as_text=True))
-    text = json.dumps(layout)
-    assert "exp @ 1000" in text
-    assert '"2 runs"' in text
-    assert '"0 problems"' in text
+def test_runs_page_lists_the_runs(app) -> None:  # type: ignore[no-untyped-def]
+    layout = json.dumps(json.loads(app.server.test_client().get("/_dash-layout").get_data(as_text=True)))
+    assert '"2 runs"' in layout
+    assert '"0 problems"' in layout
+    with app.server.test_request_context():
+        page = json.dumps(route("/").to_plotly_json(), cls=PlotlyJSONEncoder)
+    assert "exp @ 1000" in page
 
 
-def test_refresh_sends_new_rows_only_when_something_changed(app, tree: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_path_and_unknown_run(app) -> None:  # type: ignore[no-untyped-def]
+    with app.server.test_request_context():
+        assert "Page not found" in str(route("/nope"))
+        assert "Run not found" in str(route("/run/no%2Fsuch"))
+        assert "no/such" in str(route("/run/no%2Fsuch"))
+
+
+def test_refresh_sends_news_only_when_something_changed(app, tree: Path) -> None:  # type: ignore[no-untyped-def]
     context = app.server.extensions[EXTENSION_KEY]
     with app.server.test_request_context():
         shown = context.snapshot.version
         unchanged = refresh(1, shown)
-        assert unchanged[0] is not None and unchanged[0].__class__.__name__ == "NoUpdate"
+        assert unchanged[0].__class__.__name__ == "NoUpdate"
         write_seed_run(tree, "exp", 2000)
         context.scanner.scan_now()
-        rows, _cols, count, badge, _color, _panel, version, _scan = refresh(2, shown)
+        count, badge, _color, _panel, version, _scan = refresh(2, shown)
+        rows, _columns = redraw_table(version)
     assert count == "3 runs"
     assert badge == "0 problems"
-    assert version == context.snapshot.version
+    assert version == context.snapshot.version != shown
     assert sorted(r["name"] for r in rows) == ["exp @ 1000", "exp @ 2000", "hf_run"]
 
 

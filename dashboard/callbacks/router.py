@@ -1,0 +1,31 @@
+"""Which page the path asks for: ``/`` the runs page, ``/run/<run_id>`` one run."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from dash import Input, Output, callback, html
+
+from .. import ids
+from .run_page import render_run_page
+from .runs_page import render_runs_page
+
+RUN_PREFIX = "/run/"
+
+
+@callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
+def route(pathname: str | None) -> Any:
+    path = pathname or "/"
+    if path.startswith(RUN_PREFIX):
+        return render_run_page(unquote(path[len(RUN_PREFIX) :]))
+    if path in ("/", ""):
+        return render_runs_page()
+    return html.Div(
+        [
+            html.H4("Page not found"),
+            html.P(["Nothing lives at ", html.Code(path), "."]),
+            html.A("All runs", href="/"),
+        ],
+        className="p-4",
+    )
