@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -143,36 +144,54 @@ class Reader(Protocol):
 # ---------------------------------------------------------------- helpers
 
 
+# Values ``flatten`` keeps as they are without asking ``isinstance(item, Mapping)`` (an ABC
+# check, slow enough to dominate flattening a 90-key config).
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None), list})
+
+
 def flatten(value: Mapping[str, Any], prefix: str = "", max_depth: int = 64) -> dict[str, Any]:
     """Flatten nested mappings to dotted keys. Lists stay values (shown as text).
 
     Nesting deeper than ``max_depth`` is kept as its text rather than recursed,
-    so a hostile 200-deep config cannot blow the stack.
+    so a hostile 200-deep config cannot blow the stack. Keys are interned: the
+    store pickles thousands of params dicts sharing the same keys.
     """
     out: dict[str, Any] = {}
+    intern, leaves = sys.intern, _LEAF_TYPES  # locals: this loop runs once per config key
     stack: list[tuple[str, Mapping[str, Any], int]] = [(prefix, value, 0)]
     while stack:
         base, mapping, depth = stack.pop()
+        dot = base + "." if base else ""
         for key, item in mapping.items():
-            dotted = f"{base}.{key}" if base else str(key)
-            if isinstance(item, Mapping) and item:
-                if depth + 1 >= max_depth:
-                    out[dotted] = str(item)
-                else:
-                    stack.append((dotted, item, depth + 1))
-            else:
+            dotted = intern(dot + key) if type(key) is str else _dotted(base, key)
+            if type(item) in leaves or not (type(item) is dict or isinstance(item, Mapping)) or not item:
                 out[dotted] = item
-    return dict(sorted(out.items()))
+            elif depth + 1 >= max_depth:
+                out[dotted] = str(item)
+            else:
+                stack.append((dotted, item, depth + 1))
+    return {key: out[key] for key in sorted(out)}
+
+
+def _dotted(base: str, key: Any) -> str:
+    """The dotted key for a key that is not a plain ``str`` (YAML ints, dates, ...)."""
+    dotted = f"{base}.{key}" if base else str(key)
+    return sys.intern(dotted) if type(dotted) is str else dotted
 
 
 def as_float(value: Any) -> float | None:
-    """A finite float from a JSON value, or None. Booleans are not numbers here."""
-    if isinstance(value, bool) or value is None:
+    """A finite float from a JSON value, or None. Booleans are not numbers here;
+    an integer too big for a float is not finite either."""
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is bool or value is None or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, (int, float)):
+    try:
         f = float(value)
-        return f if math.isfinite(f) else None
-    return None
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
 
 
 def latest_mtime(paths: Iterable[str]) -> float | None:

@@ -7,8 +7,10 @@ message is what the user sees in the problems panel.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
+import stat
 from typing import Any
 
 import orjson
@@ -16,6 +18,8 @@ import orjson
 # Result files bigger than this are not parsed (a 2 GB "metrics.json" is a mistake,
 # and reading it would stall every other run of the scan).
 MAX_JSON_BYTES = 256 * 1024 * 1024
+# Read size for files whose size ``fstat`` does not tell (pipes, /proc) or that grew.
+READ_CHUNK = 1024 * 1024
 LFS_PREFIX = b"version https://git-lfs.github.com/spec/"
 
 
@@ -25,8 +29,10 @@ class UnreadableFile(Exception):
 
 def read_bytes(path: str, limit: int = MAX_JSON_BYTES) -> bytes:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+        # Unbuffered: a buffered ``read(limit + 1)`` allocates the whole limit up front,
+        # which cost three times the rest of reading a small results file.
+        with open(path, "rb", buffering=0) as handle:
+            data = _read_upto(handle, limit)
     except FileNotFoundError:
         raise UnreadableFile("file vanished while scanning") from None
     except PermissionError:
@@ -38,8 +44,34 @@ def read_bytes(path: str, limit: int = MAX_JSON_BYTES) -> bytes:
             raise UnreadableFile("symlink loop") from None
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
-        raise UnreadableFile(f"file larger than {limit // (1024 * 1024)} MB; not read")
+        raise _too_large(limit)
     return data
+
+
+def _too_large(limit: int) -> UnreadableFile:
+    return UnreadableFile(f"file larger than {limit // (1024 * 1024)} MB; not read")
+
+
+def _read_upto(handle: io.FileIO, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes, to EOF. A regular file is read in one call sized from
+    ``fstat`` (plus one byte, so growth since the stat is still seen and read on)."""
+    info = os.fstat(handle.fileno())
+    regular = stat.S_ISREG(info.st_mode)
+    if regular and info.st_size > limit:
+        raise _too_large(limit)
+    want = info.st_size + 1 if regular and info.st_size else READ_CHUNK
+    parts: list[bytes] = []
+    total = 0
+    while total <= limit:
+        chunk = handle.read(min(want, limit + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+        if regular and total == info.st_size and len(chunk) < want:
+            break  # the stat's size read and nothing past it: at EOF
+        want = READ_CHUNK
+    return b"".join(parts)
 
 
 def _describe_bad_bytes(data: bytes) -> str | None:

@@ -21,6 +21,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate, chain
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,10 @@ def _is_partial_snapshot(name: str) -> bool:
     return name.startswith("tmp-") and _checkpoint_number(name[4:]) is not None
 
 
+# Integers strictly inside this bound convert to a finite float.
+INT_FLOATS = 2**1023
+
+
 def _number(value: Any) -> float | None:
     """A JSON number as a float (NaN/inf kept), or None; huge integers become inf."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -84,6 +89,8 @@ def _number(value: Any) -> float | None:
 
 
 def _finite(value: Any) -> float | None:
+    if type(value) is float:  # the common case, without _number's checks
+        return value if math.isfinite(value) else None
     number = _number(value)
     return number if number is not None and math.isfinite(number) else None
 
@@ -154,13 +161,12 @@ class HFTrainerReader:
         read_files += configs_read
         series: dict[str, Series] = {}
         if state is not None:
-            series, history_notes = _series(state.history or [])
-            notes += history_notes
+            curves = _series(state.history or [])
+            series = curves.series
+            notes += curves.notes
             notes += _state_params(state.data, params)
-            for name, curve in series.items():
-                last = curve.last_finite()
-                if last is not None:
-                    metrics.setdefault(name, last)
+            for name, last in curves.last.items():
+                metrics.setdefault(name, last)
             best = _finite(state.data.get("best_metric"))
             if best is not None:
                 metrics["best_metric"] = best
@@ -282,35 +288,104 @@ def _read_configs(
 # ---------------------------------------------------------------- interpreting them
 
 
-def _series(history: Iterable[Any]) -> tuple[dict[str, Series], list[str]]:
-    """Every numeric key of ``log_history`` as a curve by step; rows at one step merge."""
-    points: dict[str, dict[float, float]] = {}
-    skipped = non_finite = 0
+@dataclass
+class _Curves:
+    """``log_history`` read as curves, with each curve's last finite value (its metric)."""
+
+    series: dict[str, Series]
+    last: dict[str, float]
+    notes: list[str]
+
+
+def _series(history: Iterable[Any]) -> _Curves:
+    """Every numeric key of ``log_history`` as a curve by step; rows at one step merge.
+
+    All curves are converted in one numpy pass (a history has a dozen keys, and
+    per-curve numpy calls cost more than the conversion itself)."""
+    columns, skipped = _columns(history)
+    names = sorted(columns, key=str)
+    starts = [0, *accumulate(len(columns[key][0]) for key in names)]
+    x_all = np.array(list(chain.from_iterable([columns[key][0] for key in names])), dtype=np.float64)
+    y_all = np.array(list(chain.from_iterable([columns[key][1] for key in names])), dtype=np.float64)
+    finite = np.isfinite(y_all)
+    non_finite = int(finite.size - np.count_nonzero(finite))
+    if non_finite:
+        y_all[~finite] = np.nan
+    # Per curve: whether any value is not finite, and whether its steps ever fail to rise.
+    rising = np.ones(x_all.size, dtype=bool)
+    np.greater(x_all[1:], x_all[:-1], out=rising[1:])
+    rising[starts[1:-1]] = True  # a curve's first point follows another curve's last
+    heads = starts[:-1]
+    gaps = np.logical_or.reduceat(~finite, heads).tolist() if names else []
+    unsorted = np.logical_or.reduceat(~rising, heads).tolist() if names else []
+    curves = _Curves({}, {}, [])
+    for i, key in enumerate(names):
+        x, y = x_all[starts[i] : starts[i + 1]], y_all[starts[i] : starts[i + 1]]
+        if unsorted[i]:
+            x, y = _merge_steps(x, y)
+        curve = Series(name=str(key), x=x, y=y, x_kind="step")
+        curves.series[curve.name] = curve
+        last = float(y[-1]) if not gaps[i] else curve.last_finite()
+        if last is not None:
+            curves.last[curve.name] = last
+    if skipped:
+        curves.notes.append(f"{skipped} log_history entries without a numeric step were skipped.")
+    if non_finite:
+        curves.notes.append(f"{non_finite} logged values were NaN or infinite; they are gaps in the curves.")
+    return curves
+
+
+def _columns(history: Iterable[Any]) -> tuple[dict[Any, tuple[list[float], list[float]]], int]:
+    """Per key, its steps and values in file order, built in one pass; and how many rows
+    had no numeric step. This loop runs for every logged value: hence the ``type()``
+    fast path for floats and ints, which make up nearly all of them."""
+    columns: dict[Any, tuple[list[float], list[float]]] = {}
+    skipped = 0
     for row in history:
-        step = _finite(row.get("step")) if isinstance(row, dict) else None
+        step = row.get("step") if isinstance(row, dict) else None
+        if type(step) is int and -INT_FLOATS < step < INT_FLOATS:
+            step = float(step)
+        elif type(step) is not float or not math.isfinite(step):
+            step = _finite(step)
         if step is None:
             skipped += 1
             continue
         for key, value in row.items():
-            number = _number(value)
-            if key == "step" or number is None:
+            kind = type(value)
+            if kind is float:
+                number = value
+            elif kind is int:
+                if key == "step":  # every row's, and the row's only int as a rule
+                    continue
+                try:
+                    number = float(value)
+                except OverflowError:
+                    number = math.inf
+            elif (number := _number(value)) is None:
                 continue
-            if not math.isfinite(number):
-                non_finite += 1
-                number = math.nan
-            points.setdefault(str(key), {})[step] = number
-    series: dict[str, Series] = {}
-    for name in sorted(points):
-        steps = sorted(points[name])
-        x = np.array(steps, dtype=np.float64)
-        y = np.array([points[name][s] for s in steps], dtype=np.float64)
-        series[name] = Series(name=name, x=x, y=y, x_kind="step")
-    notes: list[str] = []
-    if skipped:
-        notes.append(f"{skipped} log_history entries without a numeric step were skipped.")
-    if non_finite:
-        notes.append(f"{non_finite} logged values were NaN or infinite; they are gaps in the curves.")
-    return series, notes
+            if key in columns:
+                steps, values = columns[key]
+            else:
+                steps, values = columns[key] = ([], [])
+            steps.append(step)
+            values.append(number)
+    columns.pop("step", None)
+    return columns, skipped
+
+
+def _merge_steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort by step; of points at one step the last logged wins (as a dict keyed by step
+    would keep them: the first step value, the last y)."""
+    if not np.all(x[1:] >= x[:-1]):  # usually only repeated steps (train and eval rows)
+        order = np.argsort(x, kind="stable")
+        x, y = x[order], y[order]
+    first = np.empty(x.size, dtype=bool)
+    first[0] = True
+    np.not_equal(x[1:], x[:-1], out=first[1:])
+    last = np.empty(x.size, dtype=bool)
+    last[-1] = True
+    last[:-1] = first[1:]
+    return x[first], y[last]
 
 
 def _state_params(data: Mapping[str, Any], params: dict[str, Any]) -> list[str]:

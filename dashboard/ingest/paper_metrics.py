@@ -13,7 +13,6 @@ several samples per token position (the curve is their mean).
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Iterable
@@ -102,8 +101,9 @@ def parse_metrics(results: dict[str, Any], parsed: _Parsed) -> None:
             continue
         number = as_float(value)
         if number is None:
-            is_nan = isinstance(value, float) and not math.isfinite(value)
-            what = "not a finite number" if is_nan else "not a number"
+            # NaN, Infinity, or an integer too big for a float
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            what = "not a finite number" if numeric else "not a number"
             parsed.notes.append(f"{key} = {_short(value)} skipped ({what})")
         elif number == 0.0 and str(key).startswith(SENTINEL_PREFIX):
             parsed.notes.append(f"{key} = 0.0 read as missing (not computed)")
@@ -111,32 +111,41 @@ def parse_metrics(results: dict[str, Any], parsed: _Parsed) -> None:
             parsed.metrics[str(key)] = number
 
 
-def _progression_samples(entries: list[Any]) -> tuple[dict[str, list[tuple[float, float]]], int]:
-    """Per field, the (position, value) samples; and how many entries were unusable."""
-    samples: dict[str, list[tuple[float, float]]] = {f: [] for f, _ in PROGRESSION_SERIES}
+def _progression_samples(entries: list[Any]) -> tuple[dict[str, tuple[list[float], list[float]]], int]:
+    """Per field, its samples' positions and values (parallel lists); and how many entries
+    were unusable."""
+    samples: dict[str, tuple[list[float], list[float]]] = {f: ([], []) for f, _ in PROGRESSION_SERIES}
+    fields = [(f, *samples[f]) for f, _ in PROGRESSION_SERIES]
     bad = 0
     for entry in entries:
         position = as_float(entry.get("position")) if isinstance(entry, dict) else None
-        values = {f: as_float(entry.get(f)) for f, _ in PROGRESSION_SERIES} if position is not None else {}
-        if position is None or all(v is None for v in values.values()):
+        if position is None:
             bad += 1
             continue
-        for f, value in values.items():
+        usable = False
+        for f, xs, ys in fields:
+            value = as_float(entry.get(f))
             if value is not None:
-                samples[f].append((position, value))
+                xs.append(position)
+                ys.append(value)
+                usable = True
+        if not usable:
+            bad += 1
     return samples, bad
 
 
-def _mean_series(name: str, samples: list[tuple[float, float]]) -> Series:
-    """The mean per position as the curve; every sample kept beside it."""
-    order = sorted(samples, key=lambda s: s[0])
-    xs = np.array([s[0] for s in order], dtype=np.float64)
-    ys = np.array([s[1] for s in order], dtype=np.float64)
-    positions, inverse = np.unique(xs, return_inverse=True)
+def _mean_series(name: str, positions: list[float], values: list[float]) -> Series:
+    """The mean per position as the curve; every sample kept beside it (sorted by position,
+    ties in file order)."""
+    xs = np.array(positions, dtype=np.float64)
+    order = np.argsort(xs, kind="stable")
+    xs = xs[order]
+    ys = np.array(values, dtype=np.float64)[order]
+    unique, inverse = np.unique(xs, return_inverse=True)
     means = np.bincount(inverse, weights=ys) / np.bincount(inverse)
     return Series(
         name=name,
-        x=positions,
+        x=unique,
         y=means.astype(np.float64),
         x_kind="position",
         samples_x=xs,
@@ -155,9 +164,11 @@ def parse_progression(value: Any, parsed: _Parsed) -> None:
             f"{PROGRESSION}: {bad} of {len(value)} entries skipped (no numeric position, loss or perplexity)"
         )
     for f, series_name in PROGRESSION_SERIES:
-        if samples[f]:
-            parsed.series[series_name] = _mean_series(series_name, samples[f])
-    counts = [(len(samples[f]), len(parsed.series[n])) for f, n in PROGRESSION_SERIES if n in parsed.series]
+        if samples[f][0]:
+            parsed.series[series_name] = _mean_series(series_name, *samples[f])
+    counts = [
+        (len(samples[f][0]), len(parsed.series[n])) for f, n in PROGRESSION_SERIES if n in parsed.series
+    ]
     if counts and counts[0][0] > counts[0][1]:
         parsed.notes.append(
             f"{PROGRESSION}: {counts[0][0]} samples at {counts[0][1]} positions; "
