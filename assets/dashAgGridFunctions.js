@@ -21,3 +21,9 @@ dagfuncs.formatText = function (value) {
   if (typeof value === "boolean") return value ? "true" : "false";
   return String(value);
 };
+
+// A metric cell is the best/worst of the rows shown when the server flagged its column in the row.
+dagfuncs.isFlagged = function (params, field) {
+  var flags = params.data && params.data[field];
+  return Array.isArray(flags) && flags.indexOf(params.colDef.field) !== -1;
+};

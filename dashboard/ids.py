@@ -22,3 +22,49 @@ SNAPSHOT_VERSION = "snapshot-version"
 URL = "url"
 PAGE = "page"
 RUN_PAGE = "run-page"
+
+# Runs page
+SEARCH = "search"
+SEARCH_ERROR = "search-error"
+FACET_BOOL = "facet-bool"  # dict ids: {"type": FACET_BOOL, "column": ...}
+FACET_CHOICE = "facet-choice"
+FACET_RANGE = "facet-range"
+ADD_FACET = "add-facet"
+CHIP = "chip"  # dict ids: {"type": CHIP, "key": ...}
+SHOWING = "showing"
+CHIPS = "chips"
+RESET_FILTERS = "reset-filters"
+EMPTY_RESULT = "empty-result"
+EMPTY_RESET = "empty-reset"
+COLUMNS_BUTTON = "columns-button"
+COLUMNS_MODAL = "columns-modal"
+COLUMNS_CHOOSER = "columns-chooser"
+COLUMNS_DEFAULT = "columns-default"
+EXPORT_JSON = "export-json"
+DOWNLOAD = "download"
+SELECTION_TRAY = "selection-tray"
+SELECTION_MESSAGE = "selection-message"
+SELECTION_CLEAR = "selection-clear"
+SELECTION_REMOVE = "selection-remove"  # dict ids: {"type": SELECTION_REMOVE, "run_id": ...}
+NEW_RUNS_NOTICE = "new-runs-notice"
+SHOWN_RUN_COUNT = "shown-run-count"
+LAST_WRITTEN_QUERY = "last-written-query"
+GRID_REFRESH = "grid-refresh"
+LIVE_SWITCH = "live-switch"
+THEME_SWITCH = "theme-switch"
+THEME_STORE = "theme-store"
+LIVE_STORE = "live-store"
+
+# The run page (/run/<run_id>). Dict-id types are for pattern-matching callbacks.
+RUN_PAGE_STATE = "run-page-state"
+RUN_PAGE_BODY = "run-page-body"
+RUN_SECTION = "run-section"  # {"type": RUN_SECTION, "name": "header" | "stats" | ...}
+RUN_CHART = "run-chart"  # {"type": RUN_CHART, "index": i}: one graph per series
+RUN_PARAMS_SEARCH = "run-params-search"  # {"type": RUN_PARAMS_SEARCH, "index": 0}
+RUN_PARAMS_TABLE = "run-params-table"  # {"type": RUN_PARAMS_TABLE, "index": 0}
+RUN_PATH_COPY = "run-path-copy"
+# In-page anchors of the run page ("jump to" links).
+RUN_CHARTS = "run-charts"
+RUN_METRICS = "run-metrics"
+RUN_PARAMS = "run-params"
+RUN_READ = "run-read"

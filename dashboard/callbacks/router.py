@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from dash import Input, Output, callback, html
+from dash import Input, Output, State, callback, html
 
 from .. import ids
 from .run_page import render_run_page
@@ -14,13 +14,13 @@ from .runs_page import render_runs_page
 RUN_PREFIX = "/run/"
 
 
-@callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
-def route(pathname: str | None) -> Any:
+@callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))
+def route(pathname: str | None, search: str | None = None) -> Any:
     path = pathname or "/"
     if path.startswith(RUN_PREFIX):
         return render_run_page(unquote(path[len(RUN_PREFIX) :]))
     if path in ("/", ""):
-        return render_runs_page()
+        return render_runs_page(search)
     return html.Div(
         [
             html.H4("Page not found"),

@@ -1,19 +1,51 @@
-"""The runs table (dash-ag-grid): identity, metrics and params column groups."""
+"""The runs table (dash-ag-grid, infinite row model): rows are served page by page.
+
+Sorting and filtering happen in pandas on the server, so 10,000 runs never ship to
+the browser at once and the CSV export can reproduce exactly what is shown.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import dash_ag_grid as dag
 import pandas as pd
 
 from .. import ids
+from ..analysis.runs_view import IDENTITY_SHOWN, by_coverage, metric_order
 from ..rows import SERIES_COLUMN
 
-IDENTITY_SHOWN = ("experiment", "source", "status", "step", "updated_at")
 NUMBER_FORMAT = {"function": "formatNumber(params.value)"}
 TEXT_FORMAT = {"function": "formatText(params.value)"}
+BLOCK_SIZE = 200
+# Row fields carrying which metric cells are the best / worst of the rows shown.
+BEST_FIELD = "_best"
+WORST_FIELD = "_worst"
+# Row fields saying whether the run is selected and in which colour (the server is the truth).
+SELECTED_FIELD = "_selected"
+COLOUR_FIELD = "_colour"
+SELECT_COLUMN = {
+    "colId": "_select",
+    "headerName": "",
+    "field": SELECTED_FIELD,
+    "cellRenderer": "SelectBox",
+    "pinned": "left",
+    "width": 58,
+    "minWidth": 58,
+    "maxWidth": 58,
+    "sortable": False,
+    "resizable": False,
+    "suppressMovable": True,
+    "lockVisible": True,
+    "headerTooltip": "Select up to 5 runs to compare",
+    "cellStyle": {"paddingLeft": "10px", "paddingRight": "2px"},
+}
+CELL_CLASS_RULES = {
+    "rb-best": {"function": f"isFlagged(params, '{BEST_FIELD}')"},
+    "rb-worst": {"function": f"isFlagged(params, '{WORST_FIELD}')"},
+}
 
 
 def _cell(value: Any) -> Any:
@@ -26,76 +58,95 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def row_data(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def row_data(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Records for the grid: missing values are null (shown as a dash), never NaN."""
-    columns = [c for c in frame.columns if c != SERIES_COLUMN]
-    return [{k: _cell(v) for k, v in row.items()} for row in frame[columns].to_dict("records")]
+    wanted = [c for c in (columns if columns is not None else frame.columns) if c != SERIES_COLUMN]
+    if "run_id" not in wanted:
+        wanted = ["run_id", *wanted]
+    return [{k: _cell(v) for k, v in row.items()} for row in frame[wanted].to_dict("records")]
 
 
-def _varies(series: pd.Series) -> bool:
-    return series.astype(str).nunique(dropna=False) > 1
+def is_numeric_column(series: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
 
 
-def _by_coverage(frame: pd.DataFrame, prefix: str) -> list[str]:
-    """Columns under ``prefix``, those most runs have first (then by name)."""
-    columns = [c for c in frame.columns if c.startswith(prefix)]
-    counts = frame[columns].notna().sum() if columns else pd.Series(dtype=int)
-    return sorted(columns, key=lambda c: (-int(counts[c]), c))
+WIDTHS = {"experiment": 190, "source": 130, "status": 110, "step": 80, "updated_at": 180}
 
 
-def _column(field: str, header: str, numeric: bool, **extra: Any) -> dict[str, Any]:
+def _column(
+    field: str, header: str, numeric: bool, hidden: bool, sort: dict[str, Any] | None
+) -> dict[str, Any]:
     column: dict[str, Any] = {
+        "width": WIDTHS.get(field, 130 if numeric else 150),
         "field": field,
+        "colId": field,
         "headerName": header,
         "headerTooltip": field,
         "tooltipField": field,
         "valueFormatter": NUMBER_FORMAT if numeric else TEXT_FORMAT,
+        "hide": hidden,
     }
     if numeric:
         column["type"] = "rightAligned"
-        column["filter"] = "agNumberColumnFilter"
-    column.update(extra)
+    if field.startswith("metrics."):
+        column["cellClassRules"] = CELL_CLASS_RULES
+    if sort is not None:
+        column["sort"] = sort["sort"]
+        column["sortIndex"] = sort["index"]
     return column
 
 
-def column_defs(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Name pinned left; identity, metrics and params as groups; constant params hidden."""
-    identity = [_column("name", "Name", False, pinned="left", minWidth=220)]
-    identity += [_column(c, c.replace("_", " ").capitalize(), c == "step") for c in IDENTITY_SHOWN]
-    metrics = [_column(c, c[len("metrics.") :], True) for c in _by_coverage(frame, "metrics.")]
-    params = [
-        _column(
-            c,
-            c[len("params.") :],
-            pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]),
-            hide=not _varies(frame[c]),
-        )
-        for c in _by_coverage(frame, "params.")
+def column_defs(
+    frame: pd.DataFrame, visible: Sequence[str], sort_model: Sequence[dict[str, str]] = ()
+) -> list[dict[str, Any]]:
+    """Column groups (run, metrics, params); the name pinned left and linking to the run's page."""
+    shown = set(visible)
+    sorts = {s["colId"]: {"sort": s["sort"], "index": i} for i, s in enumerate(sort_model)}
+    name = _column("name", "Name", False, False, sorts.get("name"))
+    name.update(pinned="left", width=260, minWidth=160, cellRenderer="RunLink", lockVisible=True)
+    identity = [name] + [
+        _column(c, c.replace("_", " ").capitalize(), c == "step", c not in shown, sorts.get(c))
+        for c in IDENTITY_SHOWN
     ]
-    groups: list[dict[str, Any]] = [{"headerName": "Run", "children": identity}]
+    metrics = [_column(c, c[8:], True, c not in shown, sorts.get(c)) for c in metric_order(frame)]
+    params = [
+        _column(c, c[7:], is_numeric_column(frame[c]), c not in shown, sorts.get(c))
+        for c in by_coverage(frame, "params.")
+    ]
+    groups: list[dict[str, Any]] = [
+        {"headerName": "Run", "groupId": "run", "children": [SELECT_COLUMN, *identity]}
+    ]
     if metrics:
-        groups.append({"headerName": "Metrics", "children": metrics})
+        groups.append({"headerName": "Metrics", "groupId": "metrics", "children": metrics})
     if params:
-        groups.append({"headerName": "Params", "children": params})
+        groups.append({"headerName": "Params", "groupId": "params", "children": params})
     return groups
 
 
-def runs_table(frame: pd.DataFrame) -> dag.AgGrid:
+def runs_table(
+    frame: pd.DataFrame, visible: Sequence[str], sort_model: Sequence[dict[str, str]]
+) -> dag.AgGrid:
     return dag.AgGrid(
         id=ids.RUNS_TABLE,
-        rowData=row_data(frame),
-        columnDefs=column_defs(frame),
+        rowModelType="infinite",
+        columnDefs=column_defs(frame, visible, sort_model),
         getRowId="params.data.run_id",
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
+        defaultColDef={"sortable": True, "resizable": True, "minWidth": 90, "filter": False},
         dashGridOptions={
             "suppressFieldDotNotation": True,
-            "tooltipShowDelay": 300,
+            "tooltipShowDelay": 400,
             "enableCellTextSelection": True,
             "animateRows": False,
             "rowHeight": 34,
             "headerHeight": 36,
+            "cacheBlockSize": BLOCK_SIZE,
+            "maxBlocksInCache": 20,
+            "infiniteInitialRowCount": 1,
+            "rowClassRules": {"rb-selected-row": f"params.data && params.data.{SELECTED_FIELD}"},
+            "suppressDragLeaveHidesColumns": True,
+            # Tens of columns at most are shown by default; rendering them all keeps headers findable.
+            "suppressColumnVirtualisation": True,
         },
-        columnSize="autoSize",
         className="ag-theme-quartz runs-grid",
-        style={"height": "calc(100vh - 140px)", "minHeight": "360px", "width": "100%"},
+        style={"height": "calc(100vh - 250px)", "minHeight": "380px", "width": "100%"},
     )

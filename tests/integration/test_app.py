@@ -11,7 +11,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.callbacks.refresh import refresh
 from dashboard.callbacks.router import route
-from dashboard.callbacks.runs_page import redraw_table
+from dashboard.callbacks.runs_grid import serve_rows
 from dashboard.context import EXTENSION_KEY
 from dashboard.settings import Settings
 from dashboard.webapp import create_app
@@ -63,13 +63,17 @@ def test_page_uses_only_local_assets(app) -> None:  # type: ignore[no-untyped-de
     assert client.get("/assets/00_bootstrap.min.css").status_code == 200
 
 
-def test_runs_page_lists_the_runs(app) -> None:  # type: ignore[no-untyped-def]
+def test_runs_page_serves_the_runs(app) -> None:  # type: ignore[no-untyped-def]
     layout = json.dumps(json.loads(app.server.test_client().get("/_dash-layout").get_data(as_text=True)))
     assert '"2 runs"' in layout
     assert '"0 problems"' in layout
     with app.server.test_request_context():
         page = json.dumps(route("/").to_plotly_json(), cls=PlotlyJSONEncoder)
-    assert "exp @ 1000" in page
+        response, url, _written = serve_rows({"startRow": 0, "endRow": 200, "sortModel": []}, "")
+    assert '"runs-table"' in page and '"filter-panel"' in page
+    assert [r["name"] for r in response["rowData"]] == ["exp @ 1000", "hf_run"]
+    assert response["rowCount"] == 2
+    assert url.__class__.__name__ == "NoUpdate"  # the grid's sort equals the URL's: nothing to write
 
 
 def test_unknown_path_and_unknown_run(app) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +92,8 @@ def test_refresh_sends_news_only_when_something_changed(app, tree: Path) -> None
         write_seed_run(tree, "exp", 2000)
         context.scanner.scan_now()
         count, badge, _color, _panel, version, _scan = refresh(2, shown)
-        rows, _columns = redraw_table(version)
+        response, _url, _written = serve_rows({"startRow": 0, "endRow": 100, "sortModel": []}, "")
+        rows = response["rowData"]
     assert count == "3 runs"
     assert badge == "0 problems"
     assert version == context.snapshot.version != shown
