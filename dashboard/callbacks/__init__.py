@@ -1,3 +1,3 @@
 """Thin wiring: one module per feature, module-level callbacks reading ``context.current()``."""
 
-from . import refresh, router, runs_controls, runs_export, runs_grid, runs_page  # noqa: F401  (registers callbacks)
+from . import preferences, refresh, router, runs_controls, runs_export, runs_grid, runs_page  # noqa: F401  (registers callbacks)

@@ -10,6 +10,7 @@ from dash import Input, Output, State, callback, ctx, dcc, no_update
 from .. import ids
 from ..analysis.export import to_csv, to_json
 from ..context import current
+from ..rows import IDENTITY_COLUMNS, SERIES_COLUMN
 from .view_cache import current_view
 
 
@@ -28,7 +29,9 @@ def export_view(_csv: int, _json: int, search: str | None) -> Any:
     stem = f"runboard-runs-{date.today().isoformat()}"
     if ctx.triggered_id == ids.EXPORT_CSV:
         return dcc.send_string(to_csv(result.rows, columns), f"{stem}.csv")
+    # JSON records always carry the run's identity; params and metrics are the visible ones.
     snapshot = current().snapshot
-    rows = result.rows[[*columns, *[c for c in ("_series",) if c in result.rows.columns]]]
+    identity = [c for c in IDENTITY_COLUMNS if c not in columns]
+    rows = result.rows[[*columns, *identity, *[c for c in (SERIES_COLUMN,) if c in result.rows.columns]]]
     body = to_json(rows, [r.path for r in snapshot.roots], [p.as_dict() for p in snapshot.problems])
     return dcc.send_bytes(body, f"{stem}.json")

@@ -41,6 +41,24 @@ def header(n_runs: int, n_problems: int, scanned_at: float | None, roots: list[s
                     [
                         html.Span(run_count_text(n_runs), id=ids.RUN_COUNT, className="text-white"),
                         html.Span(scan_text(scanned_at), id=ids.LAST_SCAN, className="text-white-50"),
+                        dbc.Switch(
+                            id=ids.LIVE_SWITCH,
+                            label="Live",
+                            value=True,
+                            persistence=True,
+                            persistence_type="local",
+                            className="text-white mb-0",
+                            label_class_name="text-white-50",
+                        ),
+                        dbc.Switch(
+                            id=ids.THEME_SWITCH,
+                            label="Dark",
+                            value=False,
+                            persistence=True,
+                            persistence_type="local",
+                            className="text-white mb-0",
+                            label_class_name="text-white-50",
+                        ),
                         dbc.Button(
                             problem_badge_text(n_problems),
                             id=ids.PROBLEM_BADGE,
@@ -51,7 +69,7 @@ def header(n_runs: int, n_problems: int, scanned_at: float | None, roots: list[s
                             title="Show files that could not be read",
                         ),
                     ],
-                    className="d-flex align-items-center gap-3",
+                    className="d-flex flex-wrap align-items-center gap-3",
                 ),
             ],
             fluid=True,

@@ -230,3 +230,30 @@ def test_new_run_appears_without_reload_keeping_the_view(server, lab: Path, open
     assert page.locator("#selection-tray .tray-item").count() == 1
     assert "ttt.enable: yes" in page.inner_text("#chips")
     assert watch.errors == []
+
+
+def test_column_chooser_shows_a_constant_param_and_json_export_follows(server, open_page) -> None:  # type: ignore[no-untyped-def]
+    page, _ = open_runs(open_page, server.url + "/")
+    assert page.locator("#runs-table .ag-header-cell[col-id='params.optim.weight_decay']").count() == 0
+    page.click("#columns-button")
+    page.locator("#columns-chooser label", has_text="optim.weight_decay").click()
+    page.wait_for_selector("#runs-table .ag-header-cell[col-id='params.optim.weight_decay']")
+    assert "params.optim.weight_decay" in json.loads(query(page)["cols"][0])
+    page.keyboard.press("Escape")
+    with page.expect_download() as download:
+        page.click("#export-json")
+    doc = json.loads(Path(download.value.path()).read_text())
+    assert len(doc["runs"]) == ALL_RUNS
+    assert all(run["params"].get("optim.weight_decay") == 0.1 for run in doc["runs"] if not run["baseline"])
+
+
+def test_dark_mode_is_remembered_and_refresh_can_be_paused(server, open_page) -> None:  # type: ignore[no-untyped-def]
+    page, watch = open_runs(open_page, server.url + "/")
+    page.click("label[for=theme-switch]")
+    page.click("label[for=live-switch]")
+    page.reload()
+    page.wait_for_selector("#runs-table .ag-row")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.getAttribute('data-bs-theme')") == "dark"
+    assert not page.locator("#live-switch").is_checked()
+    assert watch.errors == []
