@@ -30,14 +30,17 @@ from .ingest import default_readers
 from .ingest.base import RECENT_SECONDS, Claim, Problem, Reader, Run, Series, recently_changed
 from .ingest.walk import RACY_NS, STATE_VERSION, DirState, Walker
 from .rows import IDENTITY_COLUMNS, build_frame, ordered_columns, run_row
+from .unchanged import UnchangedCheck, build_check
 
 log = logging.getLogger(__name__)
 
 # Bumped when the cached entry layout changes; old entries are then ignored.
-CACHE_SCHEMA = 2
+CACHE_SCHEMA = 3
 SERIES_MEMORY_RUNS = 16
 
-Fingerprint = tuple[tuple[str, int, int], ...]
+# (path, size, mtime_ns, ctime_ns) per claimed file; ctime also moves on chmod, so a file
+# whose permission is fixed is read again.
+Fingerprint = tuple[tuple[str, int, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,9 @@ def fingerprint(files: Sequence[str]) -> Fingerprint:
     for path in files:
         try:
             st = os.stat(path)
-            stats.append((path, st.st_size, st.st_mtime_ns))
+            stats.append((path, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
         except OSError:
-            stats.append((path, -1, -1))
+            stats.append((path, -1, -1, -1))
     return tuple(stats)
 
 
@@ -159,6 +162,8 @@ class Store:
         self._lock = threading.RLock()
         self.parse_count = 0
         self.folders_listed = 0
+        self.unchanged_rescans = 0  # rescans answered by the fast path (nothing changed)
+        self._unchanged: UnchangedCheck | None = None
         self._snapshot = Snapshot(
             runs=build_frame([]),
             problems=[],
@@ -238,7 +243,11 @@ class Store:
         started = time.time()
         if not self._loaded:
             self._load_persisted()
+        if self._unchanged is not None and self._unchanged.holds(started):
+            self.unchanged_rescans += 1
+            return self._republish(started)
         problems: list[Problem] = []
+        walk_clean = True
         live: set[str] = set()
         fresh: dict[str, Entry] = {}  # entries new to the frame: parsed now, or loaded from disk
         parsed: dict[str, Entry] = {}
@@ -246,6 +255,7 @@ class Store:
             root_problem = _root_problem(root)
             if root_problem is not None:
                 problems.append(root_problem)
+                walk_clean = False
                 # An unmounted or unreadable root keeps its last known runs rather than emptying the table.
                 live.update(k for k in self._entries if k.startswith(self._root_prefix(root)))
                 continue
@@ -268,6 +278,9 @@ class Store:
                 elif key not in self._framed:
                     fresh[key] = entry
             problems.extend(walker.problems)
+            walk_clean = (
+                walk_clean and not walker.problems and not any(s.racy for s in walker.states.values())
+            )
             self.folders_listed += walker.listed
             self._save_dir_states(root, previous_dirs, walker.states)
         removed = set(self._entries) - live
@@ -291,6 +304,28 @@ class Store:
             parsed=len(parsed),
             roots=self.roots,
             version=previous.version + (1 if changed or previous.generation == 0 else 0),
+        )
+        self._unchanged = self._unchanged_check() if walk_clean else None
+        return self._snapshot
+
+    def _unchanged_check(self) -> UnchangedCheck | None:
+        if any(entry.racy for entry in self._entries.values()):
+            return None
+        folders = [
+            pair
+            for states in self._dir_states.values()
+            for path, state in states.items()
+            for pair in ((path, state.mtime_ns), *state.deps)
+        ]
+        files = (stat for entry in self._entries.values() for stat in entry.fingerprint)
+        return build_check(folders, files, min(self._recent.values(), default=None))
+
+    def _republish(self, started: float) -> Snapshot:
+        """Nothing changed: the same runs and problems, scanned again now."""
+        previous = self._snapshot
+        now = time.time()
+        self._snapshot = replace(
+            previous, scanned_at=now, duration=now - started, generation=previous.generation + 1, parsed=0
         )
         return self._snapshot
 
@@ -317,7 +352,7 @@ class Store:
         except Exception as exc:  # one broken reader or file must not stop the scan
             log.exception("reader %s failed on %s", reader.name, claim.folder)
             runs, problems = [], [Problem(claim.folder, reader.name, f"unexpected error: {exc!r}")]
-        newest = max((mtime for _, _, mtime in stats if mtime >= 0), default=None)
+        newest = max((mtime for _, _, mtime, _ in stats if mtime >= 0), default=None)
         lengths: dict[str, dict[str, int]] = {}
         stripped: list[Run] = []
         for run in runs:

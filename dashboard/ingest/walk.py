@@ -194,7 +194,11 @@ class Walker:
             for name in folder.dirs
             if name not in pruned and name not in SKIPPED_DIRS and not name.startswith(".")
         )
-        racy = any(self._scan_ns - m < RACY_NS for m in (folder.mtime_ns, *(m for _, m in deps)))
+        # A folder with a bad link is listed again every time: the link's target can appear or
+        # vanish without the folder's own mtime moving.
+        racy = bool(problems) or any(
+            self._scan_ns - m < RACY_NS for m in (folder.mtime_ns, *(m for _, m in deps))
+        )
         return DirState(
             mtime_ns=folder.mtime_ns,
             claim=claim,

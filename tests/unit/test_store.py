@@ -276,3 +276,32 @@ def test_restart_lists_no_folder_of_an_unchanged_tree(tree: Path, tmp_path: Path
     again.rescan()
     assert again.folders_listed == 0
     assert again.parse_count == 0
+
+
+def test_unchanged_tree_takes_the_fast_path_and_any_change_leaves_it(tree: Path, tmp_path: Path) -> None:
+    store = make_store(tree, tmp_path)
+    first = store.rescan()
+    second = store.rescan()
+    assert store.unchanged_rescans == 1
+    assert second.runs is first.runs and second.generation == first.generation + 1
+    results = tree / "exp_b/checkpoints/checkpoint_001000/consolidated/paper_metrics_results.json"
+    os.chmod(results, 0o600)  # metadata only: ctime moves, so the file is looked at again
+    third = store.rescan()
+    assert store.unchanged_rescans == 1
+    assert third.parsed == 1
+
+
+def test_a_broken_link_is_looked_at_again_until_its_target_appears(tree: Path, tmp_path: Path) -> None:
+    (tree / "links").mkdir()
+    (tree / "later").mkdir()
+    (tree / "links" / "pending").symlink_to(tree / "later" / "run")
+    age_tree(tree)
+    store = make_store(tree, tmp_path)
+    assert [p.reason for p in store.rescan().problems] == ["broken symlink; not followed"]
+    write_seed_run(tree / "later" / "run", "late", 100)  # links/ itself does not change
+    snap = store.rescan()
+    assert store.unchanged_rescans == 0
+    assert [p.reason for p in snap.problems] == [
+        f"same folder as {tree / 'later' / 'run'} (linked); scanned once"
+    ]
+    assert "later/run/late/checkpoints/checkpoint_000100/consolidated" in set(snap.runs["run_id"])
