@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, MATCH, Input, Output, State, callback, ctx, no_update
 
 from .. import ids
 from ..analysis.filters import clean_state, remove_chip
 from ..analysis.view import MAX_SELECTED, parse_view, view_query
+from ..components.filter_panel import LISTED_OPTIONS, choice_options
 from ..components.runs_page import selection_refused
+from .view_cache import current_facets, current_view
 
 URL_OUT = (
     Output(ids.URL, "search", allow_duplicate=True),
@@ -125,8 +127,6 @@ def remove_filters(_chips: list[int], _reset: int, _empty: int, search: str | No
 def write_columns(chosen: list[str] | None, _default: int, search: str | None) -> tuple[Any, Any]:
     if ctx.triggered_id == ids.COLUMNS_DEFAULT:
         return _write(search, columns=None)
-    from .view_cache import current_view
-
     if chosen is None or list(chosen) == current_view(search).columns:
         return no_update, no_update
     return _write(search, columns=list(chosen))
@@ -163,3 +163,18 @@ def write_selection(
             selected = [r for r in selected if r != run_id]
     query, written = _write(search, selected=selected)
     return query, written, None
+
+
+@callback(
+    Output({"type": ids.FACET_CHOICE, "column": MATCH}, "options"),
+    Input({"type": ids.FACET_CHOICE, "column": MATCH}, "search_value"),
+    State({"type": ids.FACET_CHOICE, "column": MATCH}, "value"),
+    State({"type": ids.FACET_CHOICE, "column": MATCH}, "id"),
+    prevent_initial_call=True,
+)
+def search_choices(search: str | None, chosen: list[str] | None, facet_id: dict[str, Any]) -> Any:
+    """Options of a facet with too many values to list, as the user types."""
+    facet = next((f for f in current_facets() if f.column == facet_id["column"]), None)
+    if facet is None or len(facet.options) <= LISTED_OPTIONS or search is None:
+        return no_update
+    return choice_options(facet.options, chosen or [], search)

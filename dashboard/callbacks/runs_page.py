@@ -8,6 +8,7 @@ the filter panel itself, so the controls show the view they are in.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -15,24 +16,30 @@ from dash import Input, Output, State, callback, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import ids
-from ..analysis.filters import active_chips, build_facets
+from ..analysis.filters import active_chips
 from ..analysis.runs_view import table_order
 from ..analysis.view import parse_view
 from ..components.filter_panel import filter_panel
 from ..components.runs_page import chips, runs_page, selection_tray, showing_text
 from ..components.runs_table import column_defs, runs_table
 from ..context import current
-from .view_cache import current_view
+from .view_cache import current_facets, current_view
 
 RUNS_PATH = "/"
+
+
+def columns_key(frame: Any, visible: list[str], sort: Any) -> str:
+    """What the grid's column definitions depend on; equal keys mean nothing to resend."""
+    return json.dumps([list(frame.columns), visible, sort])
 
 
 def render_runs_page(search: str | None) -> Any:
     frame = current().snapshot.runs
     view = parse_view(search)
     result = current_view(search)
-    panel = filter_panel(build_facets(frame), view.filters, view.more)
-    return runs_page(panel, runs_table(frame, result.columns, view.sort), last_written=search or "")
+    panel = filter_panel(current_facets(), view.filters, view.more)
+    table = runs_table(frame, result.columns, view.sort)
+    return runs_page(panel, table, search or "", columns_key(frame, result.columns, None))
 
 
 def _chooser_options(frame: Any) -> list[dict[str, str]]:
@@ -63,11 +70,14 @@ def _new_runs_notice(before: int | None, now: int) -> Any:
     Output(ids.GRID_REFRESH, "data"),
     Output(ids.NEW_RUNS_NOTICE, "children"),
     Output(ids.SHOWN_RUN_COUNT, "data"),
+    Output(ids.COLUMNS_KEY, "data"),
     Input(ids.URL, "search"),
     Input(ids.SNAPSHOT_VERSION, "data"),
     State(ids.URL, "pathname"),
     State(ids.LAST_WRITTEN_QUERY, "data"),
     State(ids.SHOWN_RUN_COUNT, "data"),
+    State(ids.COLUMNS_KEY, "data"),
+    State(ids.GRID_REFRESH, "data"),
 )
 def show_view(
     search: str | None,
@@ -75,14 +85,22 @@ def show_view(
     pathname: str | None,
     last_written: str | None,
     shown_count: int | None,
+    shown_columns: str | None,
+    shown_rows: str | None,
 ) -> tuple[Any, ...]:
     if (pathname or "/") != RUNS_PATH:
         raise PreventUpdate
     frame = current().snapshot.runs
     view = parse_view(search)
     result = current_view(search)
-    facets = build_facets(frame)
+    facets = current_facets()
     navigated = (search or "") != (last_written or "")
+    # Column definitions are sent only when they change: replacing them under a header the user is
+    # clicking would swallow the click.
+    new_key = columns_key(frame, result.columns, view.sort if navigated else None)
+    rows_key = json.dumps(
+        [version, view.filters, result.columns, view.selected, view.sort if navigated else None]
+    )
     names = dict(zip(frame["run_id"], frame["name"], strict=True))
     selected = [(run_id, names.get(run_id, run_id)) for run_id in view.selected]
     return (
@@ -93,12 +111,16 @@ def show_view(
         selection_tray(selected),
         {"display": "inline-block"} if selected else {"display": "none"},
         filter_panel(facets, view.filters, view.more) if navigated else no_update,
-        column_defs(frame, result.columns, view.sort),
+        column_defs(frame, result.columns, view.sort if navigated else None)
+        if new_key != shown_columns
+        else no_update,
         _chooser_options(frame),
         result.columns,
-        {"search": search or "", "version": version},
+        # The grid re-fetches its rows when what they hold changed; a sort it asked for itself needs nothing.
+        rows_key if rows_key != shown_rows else no_update,
         _new_runs_notice(shown_count, len(frame)),
         len(frame),
+        new_key,
     )
 
 

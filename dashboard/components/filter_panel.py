@@ -56,6 +56,23 @@ def _range_control(facet: Facet, current: list[Any] | None) -> dcc.RangeSlider:
     )
 
 
+# A dropdown holding thousands of options (one per experiment in a big lab) costs the browser seconds
+# to index; past this many, options are served as the user types.
+LISTED_OPTIONS = 100
+MATCHES_SHOWN = 50
+
+
+def choice_options(options: Sequence[str], chosen: Sequence[str], search: str | None) -> list[dict[str, str]]:
+    """All options when ``search`` is "", else the chosen ones and the first matches of ``search``."""
+    if search == "":
+        matches = list(options)
+    else:
+        needle = (search or "").lower()
+        matches = [o for o in options if needle in str(o).lower()][:MATCHES_SHOWN] if needle else []
+    listed = list(dict.fromkeys([*chosen, *matches]))
+    return [{"label": str(o), "value": str(o)} for o in listed]
+
+
 def _control(facet: Facet, state: dict[str, Any]) -> Any:
     if facet.kind == "bool":
         return dbc.RadioItems(
@@ -70,12 +87,14 @@ def _control(facet: Facet, state: dict[str, Any]) -> Any:
             className="facet-bool",
         )
     if facet.kind == "choice":
+        chosen = state.get("choice", {}).get(facet.column, [])
+        many = len(facet.options) > LISTED_OPTIONS
         return dcc.Dropdown(
             id={"type": ids.FACET_CHOICE, "column": facet.column},
-            options=[{"label": str(o), "value": str(o)} for o in facet.options],
-            value=state.get("choice", {}).get(facet.column, []),
+            options=choice_options(facet.options, chosen, "" if not many else None),
+            value=chosen,
             multi=True,
-            placeholder="any",
+            placeholder=f"any — type to search {len(facet.options)} values" if many else "any",
             className="facet-choice",
         )
     return _range_control(facet, state.get("range", {}).get(facet.column))

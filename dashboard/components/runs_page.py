@@ -164,7 +164,7 @@ def empty_result() -> html.Div:
     )
 
 
-def runs_page(panel: list[Any], table: Any, last_written: str) -> html.Div:
+def runs_page(panel: list[Any], table: Any, last_written: str, columns_key: str) -> html.Div:
     return html.Div(
         [
             dbc.Row(
@@ -206,6 +206,7 @@ def runs_page(panel: list[Any], table: Any, last_written: str) -> html.Div:
             columns_modal(),
             dcc.Download(id=ids.DOWNLOAD),
             dcc.Store(id=ids.LAST_WRITTEN_QUERY, data=last_written),
+            dcc.Store(id=ids.COLUMNS_KEY, data=columns_key),
             dcc.Store(id=ids.SHOWN_RUN_COUNT),
             dcc.Store(id=ids.GRID_REFRESH),
         ]

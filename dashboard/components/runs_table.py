@@ -7,6 +7,7 @@ the browser at once and the CSV export can reproduce exactly what is shown.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,27 +91,38 @@ def _column(
         column["type"] = "rightAligned"
     if field.startswith("metrics."):
         column["cellClassRules"] = CELL_CLASS_RULES
-    if sort is not None:
+    if sort is not None:  # {"sort": "asc"|"desc"|None, "index": int|None}; absent: keep the grid's
         column["sort"] = sort["sort"]
         column["sortIndex"] = sort["index"]
     return column
 
 
 def column_defs(
-    frame: pd.DataFrame, visible: Sequence[str], sort_model: Sequence[dict[str, str]] = ()
+    frame: pd.DataFrame, visible: Sequence[str], sort_model: Sequence[dict[str, str]] | None = ()
 ) -> list[dict[str, Any]]:
-    """Column groups (run, metrics, params); the name pinned left and linking to the run's page."""
+    """Column groups (run, metrics, params); the name pinned left and linking to the run's page.
+
+    With ``sort_model=None`` the definitions carry no sort at all, and the grid keeps the sort it
+    has: a redraw must not undo a sort click whose request is still on its way.
+    """
     shown = set(visible)
-    sorts = {s["colId"]: {"sort": s["sort"], "index": i} for i, s in enumerate(sort_model)}
-    name = _column("name", "Name", False, False, sorts.get("name"))
+    sorts: dict[str, dict[str, Any]] = {}
+    if sort_model is not None:  # the view's sort, and no sort on every other column
+        sorts = defaultdict(lambda: {"sort": None, "index": None})
+        sorts.update({s["colId"]: {"sort": s["sort"], "index": i} for i, s in enumerate(sort_model)})
+
+    def sort_of(column: str) -> dict[str, Any] | None:
+        return sorts[column] if sort_model is not None else None
+
+    name = _column("name", "Name", False, False, sort_of("name"))
     name.update(pinned="left", width=260, minWidth=160, cellRenderer="RunLink", lockVisible=True)
     identity = [name] + [
-        _column(c, c.replace("_", " ").capitalize(), c == "step", c not in shown, sorts.get(c))
+        _column(c, c.replace("_", " ").capitalize(), c == "step", c not in shown, sort_of(c))
         for c in IDENTITY_SHOWN
     ]
-    metrics = [_column(c, c[8:], True, c not in shown, sorts.get(c)) for c in metric_order(frame)]
+    metrics = [_column(c, c[8:], True, c not in shown, sort_of(c)) for c in metric_order(frame)]
     params = [
-        _column(c, c[7:], is_numeric_column(frame[c]), c not in shown, sorts.get(c))
+        _column(c, c[7:], is_numeric_column(frame[c]), c not in shown, sort_of(c))
         for c in by_coverage(frame, "params.")
     ]
     groups: list[dict[str, Any]] = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -119,3 +120,31 @@ def open_page(browser):  # type: ignore[no-untyped-def]
     yield _open
     for context in contexts:
         context.close()
+
+
+GRID_NAMES_JS = """
+() => {
+    const rows = [...document.querySelectorAll('#runs-table .ag-pinned-left-cols-container .ag-row')];
+    if (!rows.length || document.querySelector('#runs-table .ag-loading')) return null;
+    const named = rows.map(r => [Number(r.getAttribute('row-index')), (r.querySelector("[col-id='name']") || {}).innerText || '']);
+    if (named.some(([, name]) => !name)) return null;
+    return named.sort((a, b) => a[0] - b[0]).map(([, name]) => name);
+}
+"""
+
+
+def grid_names(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Names of the rows the runs grid shows, top to bottom, once no block is loading."""
+    page.wait_for_timeout(300)
+    return list(page.wait_for_function(GRID_NAMES_JS, timeout=15000).json_value())
+
+
+def wait_grid_names(page, expected: list[str], timeout: float = 15000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the grid shows exactly ``expected``, top to bottom (blocks load asynchronously)."""
+    wanted = json.dumps(json.dumps(expected, separators=(",", ":")))  # JSON.stringify has no spaces
+    script = f"() => {{ const names = ({GRID_NAMES_JS})(); return JSON.stringify(names) === {wanted}; }}"
+    try:
+        page.wait_for_function(script, timeout=timeout)
+    except Exception:
+        assert grid_names(page) == expected  # the assertion shows what the grid has instead
+        raise

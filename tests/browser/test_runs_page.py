@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser.conftest import start_server, stop_server
+from tests.browser.conftest import grid_names, start_server, stop_server, wait_grid_names
 from tests.fixtures.trees import age_tree, write_lab, write_seed_run
 
 pytestmark = pytest.mark.browser
@@ -44,23 +44,6 @@ def wait_showing(page, text: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(
         f"document.querySelector('#showing').innerText === {json.dumps(text)}", timeout=15000
     )
-
-
-GRID_NAMES_JS = """
-() => {
-    const rows = [...document.querySelectorAll('#runs-table .ag-pinned-left-cols-container .ag-row')];
-    if (document.querySelector('#runs-table .ag-loading')) return null;
-    const named = rows.map(r => [Number(r.getAttribute('row-index')), (r.querySelector("[col-id='name']") || {}).innerText || '']);
-    if (named.some(([, name]) => !name)) return null;
-    return named.sort((a, b) => a[0] - b[0]).map(([, name]) => name);
-}
-"""
-
-
-def grid_names(page) -> list[str]:  # type: ignore[no-untyped-def]
-    """Names of the rows the grid shows, top to bottom, once no block is loading."""
-    page.wait_for_timeout(300)
-    return list(page.wait_for_function(GRID_NAMES_JS, timeout=15000).json_value())
 
 
 def query(page) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
@@ -106,7 +89,7 @@ def test_layers_choice_and_chip_removal(server, open_page) -> None:  # type: ign
     dropdown.locator(".Select-control, .dash-dropdown").first.click()
     page.get_by_role("option", name="31", exact=True).click()
     wait_showing(page, f"Showing 1 of {ALL_RUNS} runs")
-    assert grid_names(page) == ["ttt_l31_blr1e-1 @ 2000"]
+    wait_grid_names(page, ["ttt_l31_blr1e-1 @ 2000"])
     page.locator("#chips button").first.click()
     wait_showing(page, f"Showing {ALL_RUNS} of {ALL_RUNS} runs")
 
@@ -130,16 +113,19 @@ def test_sorting_by_a_metric_orders_rows_baseline_pinned_first(server, open_page
     page.wait_for_function("location.search.includes('sort')", timeout=15000)
     header.click()  # descending
     page.wait_for_function("decodeURIComponent(location.search).includes('desc')", timeout=15000)
-    assert grid_names(page) == [
-        "baseline (moshi-finetune)",
-        "ttt_l29_blr1e-2 @ 2000",
-        "ttt_l31_blr1e-1 @ 2000",
-        "lora_r64 @ 2000",
-        "ttt_l29_blr1e-2 @ 1000",
-        "lora_r64 @ 1000",
-        "ttt_l29_blr1e-3 @ 500",
-        "ttt_l29_blr1 @ 2000",
-    ]
+    wait_grid_names(
+        page,
+        [
+            "baseline (moshi-finetune)",
+            "ttt_l29_blr1e-2 @ 2000",
+            "ttt_l31_blr1e-1 @ 2000",
+            "lora_r64 @ 2000",
+            "ttt_l29_blr1e-2 @ 1000",
+            "lora_r64 @ 1000",
+            "ttt_l29_blr1e-3 @ 500",
+            "ttt_l29_blr1 @ 2000",
+        ],
+    )
     assert json.loads(query(page)["sort"][0]) == [["metrics.sblimp_accuracy", "desc"]]
     best = page.locator("#runs-table .ag-row[row-index='1'] [col-id='metrics.sblimp_accuracy']")
     assert "rb-best" in (best.get_attribute("class") or "")
