@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -210,3 +211,22 @@ def recently_changed(updated_at: float | None, now: float | None = None) -> bool
     if updated_at is None:
         return False
     return (now if now is not None else time.time()) - updated_at < RECENT_SECONDS
+
+
+_INT_RE = re.compile(r"^[-+]?(0|[1-9]\d*)$")
+_FLOAT_RE = re.compile(r"^[-+]?((0|[1-9]\d*)(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?)$")
+_WORDS = {"True": True, "False": False, "None": None}
+
+
+def coerce_text(text: str) -> Any:
+    """A value written with ``str()`` (MLflow params, TestTube meta tags), back as a number,
+    bool or None where unambiguous. ``"007"``, ``"nan"``, ``"[224, 224, 3]"`` stay text:
+    reading them back would be a guess."""
+    if text in _WORDS:
+        return _WORDS[text]
+    if _INT_RE.match(text):
+        return int(text)
+    if _FLOAT_RE.match(text):
+        value = float(text)
+        return value if math.isfinite(value) else text
+    return text

@@ -27,22 +27,27 @@ class UnreadableFile(Exception):
     """A file that cannot be used; ``str(exc)`` is the user-facing reason."""
 
 
+def open_failure_reason(exc: OSError) -> str:
+    """The user-facing reason a file could not be opened or read (shared by every reader)."""
+    if isinstance(exc, FileNotFoundError):
+        return "file vanished while scanning"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "expected a file, found a folder"
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    return f"cannot read: {exc.strerror or exc}"
+
+
 def read_bytes(path: str, limit: int = MAX_JSON_BYTES) -> bytes:
     try:
         # Unbuffered: a buffered ``read(limit + 1)`` allocates the whole limit up front,
         # which cost three times the rest of reading a small results file.
         with open(path, "rb", buffering=0) as handle:
             data = _read_upto(handle, limit)
-    except FileNotFoundError:
-        raise UnreadableFile("file vanished while scanning") from None
-    except PermissionError:
-        raise UnreadableFile("permission denied") from None
-    except IsADirectoryError:
-        raise UnreadableFile("expected a file, found a folder") from None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnreadableFile("symlink loop") from None
-        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from None
+        raise UnreadableFile(open_failure_reason(exc)) from None
     if len(data) > limit:
         raise _too_large(limit)
     return data

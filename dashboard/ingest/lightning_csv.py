@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .base import Claim, Folder, Problem, ReadResult, Run, Series, flatten
+from .base import Claim, Folder, Problem, ReadResult, Run, Series, coerce_text, flatten
 from .files import UnreadableFile, read_bytes, read_text
 
 METRICS = "metrics.csv"
@@ -487,26 +487,9 @@ def _read_meta_tags(path: str, params: dict[str, Any], problems: list[Problem]) 
         rows = rows[1:]
     for row in rows:
         if len(row) >= 2 and row[0].strip():
-            params.setdefault(row[0].strip(), coerce(",".join(row[1:])))
+            params.setdefault(row[0].strip(), coerce_text(",".join(row[1:])))
     return True
 
 
 NUMPY_DTYPE_RE = re.compile(r"^[<>|=]?[fiub]\d{1,2}$")
-INT_RE = re.compile(r"^[-+]?(0|[1-9]\d*)$")
-FLOAT_RE = re.compile(r"^[-+]?((0|[1-9]\d*)(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?)$")
-WORDS = {"True": True, "False": False, "None": None}
-
-
-def coerce(text: str) -> Any:
-    """A value written with ``str()``, back as a number/bool/None where unambiguous."""
-    if text in WORDS:
-        return WORDS[text]
-    if INT_RE.match(text):
-        return int(text)
-    if FLOAT_RE.match(text):
-        value = float(text)
-        return value if math.isfinite(value) else text
-    return text
-
-
 READER = LightningCsvReader()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .base import Claim, Folder, Problem, ReadResult, Run, Series
+from .base import Claim, Folder, Problem, ReadResult, Run, Series, coerce_text
 from .files import UnreadableFile, read_bytes, read_text
 
 STORE_DIR = "mlruns"
@@ -313,7 +312,7 @@ def _read_values(paths: dict[str, str], problems: list[Problem]) -> tuple[dict[s
 
 def _read_params(paths: dict[str, str], problems: list[Problem]) -> tuple[dict[str, Any], list[str]]:
     values, read = _read_values(paths, problems)
-    return {key: coerce(value) for key, value in values.items()}, read
+    return {key: coerce_text(value) for key, value in values.items()}, read
 
 
 def _read_tags(paths: dict[str, str], problems: list[Problem]) -> tuple[dict[str, str], list[str]]:
@@ -404,26 +403,6 @@ def _metric_row(parts: list[str], with_step: bool, index: int) -> tuple[float, f
     except ValueError:
         return None
     return (step, stamp, value) if math.isfinite(stamp) else None
-
-
-INT_RE = re.compile(r"^[-+]?(0|[1-9]\d*)$")
-FLOAT_RE = re.compile(r"^[-+]?((0|[1-9]\d*)(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?)$")
-WORDS = {"True": True, "False": False, "None": None}
-
-
-def coerce(text: str) -> Any:
-    """A param MLflow stored with ``str()``, back as a number/bool/None where unambiguous.
-
-    ``"007"``, ``"nan"``, ``"[224, 224, 3]"`` stay text: reading them back would guess.
-    """
-    if text in WORDS:
-        return WORDS[text]
-    if INT_RE.match(text):
-        return int(text)
-    if FLOAT_RE.match(text):
-        value = float(text)
-        return value if math.isfinite(value) else text
-    return text
 
 
 READER = MlflowReader()

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .base import Claim, Folder, Problem, ReadResult, Run, Series
-from .files import LFS_PREFIX
+from .files import LFS_PREFIX, open_failure_reason
 
 NAME = "tensorboard"
 VERSION = 1
@@ -312,20 +312,9 @@ def _read_file(path: str, prefix: str, into: Collected) -> str | None:
             return f"not a TensorBoard event file ({exc})"
         return f"corrupted event file: {exc}; the {read} records before it were read"
     except OSError as exc:
-        return _open_reason(exc)
+        return open_failure_reason(exc)
     into.files.append(path)
     return f"{damaged} damaged records skipped (checksum or format)" if damaged else None
-
-
-def _open_reason(exc: OSError) -> str:
-    """The same user-facing wording as ``files.read_bytes``."""
-    if isinstance(exc, FileNotFoundError):
-        return "file vanished while scanning"
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, IsADirectoryError):
-        return "expected a file, found a folder"
-    return f"cannot read: {exc.strerror or exc}"
 
 
 def _series(points: dict[str, dict[int, tuple[float, float]]]) -> dict[str, Series]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .base import Claim, Folder, Problem, ReadResult, Run, Series
-from .files import LFS_PREFIX
+from .files import LFS_PREFIX, open_failure_reason
 
 NAME = "text_log"
 VERSION = 1
@@ -273,17 +273,6 @@ class LogData:
         return True
 
 
-def _open_reason(exc: OSError) -> str:
-    """The same user-facing wording as ``files.read_bytes``."""
-    if isinstance(exc, FileNotFoundError):
-        return "file vanished while scanning"
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, IsADirectoryError):
-        return "expected a file, found a folder"
-    return f"cannot read: {exc.strerror or exc}"
-
-
 def _encoding(head: bytes) -> str | None:
     """The text encoding of a file from its first bytes; None when it is binary."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -320,7 +309,7 @@ def read_log(path: str, patterns: tuple[Pattern, ...]) -> tuple[LogData | None, 
                     break
                 _read_line(line, data, user, builtin)
     except OSError as exc:
-        return None, _open_reason(exc)
+        return None, open_failure_reason(exc)
     return (data if data.usable_lines else None), None
 
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from dashboard.ingest.base import ReadResult, Run
-from dashboard.ingest.lightning_csv import READER, coerce, run_names
+from dashboard.ingest.base import coerce_text as coerce
+from dashboard.ingest.lightning_csv import READER, run_names
 from dashboard.ingest.walk import Walker
 
 HEADER = "epoch,lr-Adam,step,train_loss,val_loss\n"

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from dashboard.ingest.base import ReadResult, Run
-from dashboard.ingest.mlflow import READER, coerce
+from dashboard.ingest.base import coerce_text as coerce
+from dashboard.ingest.mlflow import READER
 from dashboard.ingest.walk import Walker
 
 SWAHILI = "C-10-Academy-Batch-4-Week-4-Swahili-Speech-To-Text-mlruns"
