@@ -234,7 +234,7 @@ def filter_change(tree: Path, cache: Path, n_states: int) -> dict[str, Any]:
     import plotly.utils
     from dash import no_update
 
-    from dashboard.callbacks import runs_page, view_cache
+    from dashboard.callbacks import view_cache
     from dashboard.callbacks.runs_grid import serve_rows
     from dashboard.callbacks.runs_page import show_view
     from dashboard.settings import Settings
@@ -249,7 +249,7 @@ def filter_change(tree: Path, cache: Path, n_states: int) -> dict[str, Any]:
     frame = snapshot.runs.drop(columns=["_series"], errors="ignore")
     totals: dict[str, float] = {}
     _timed_calls(view_cache, "compute_view", totals)
-    _timed_calls(runs_page, "build_facets", totals)
+    _timed_calls(view_cache, "build_facets", totals)
     states = [WARM_UP_STATE, *FILTER_STATES[:n_states]]
     out: list[dict[str, Any]] = []
     with app.server.test_request_context():

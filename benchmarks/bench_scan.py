@@ -101,6 +101,15 @@ def modify(tree: Path) -> None:
     target.write_text(json.dumps(data, indent=2))
 
 
+def _settle(tree: Path) -> None:
+    """Wait until the file the previous measurement modified is older than the store's racy
+    window (2 s): a file changed within it is re-read on the next scan by design, which would
+    make the "nothing changed" rescan measure a change."""
+    age = time.time() - _victim(tree).stat().st_mtime
+    if age < 3.0:
+        time.sleep(3.0 - age)
+
+
 def _victim(tree: Path) -> Path:
     first = sorted((tree / "paper_metrics").glob("exp00000_*"))[0]
     return sorted(first.rglob("paper_metrics_results.json"))[0]
@@ -122,6 +131,7 @@ def worker(kind: str, tree: str, cache: str) -> dict[str, Any]:
         from dashboard.store import Store
 
         if kind == "runboard_cold":
+            _settle(Path(tree))
             store = Store(roots=[tree], cache_dir=cache)
             out["cold"], snap = _timed(store.rescan)
             out["cold_parsed"] = store.parse_count

@@ -73,16 +73,18 @@ def run_row(run_id: str, run: Run, status: str, series_lengths: dict[str, int]) 
 
 
 def ordered_columns(columns: Sequence[str]) -> list[str]:
+    """Identity, params by name, then metrics in the order the sources write them (a results file
+    lists its headline numbers first: sblimp, swuggy, tstory, sstory, then LibriLight)."""
     params = sorted(c for c in columns if c.startswith("params."))
-    metrics = sorted(c for c in columns if c.startswith("metrics."))
+    metrics = [c for c in columns if c.startswith("metrics.")]
     return [*IDENTITY_COLUMNS, *params, *metrics, SERIES_COLUMN]
 
 
 def build_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per run; columns in contract order; ``step`` as nullable integers."""
-    columns: set[str] = set()
+    columns: dict[str, None] = {}  # first appearance order
     for row in rows:
-        columns.update(row)
+        columns.update(dict.fromkeys(row))
     frame = pd.DataFrame.from_records(rows, columns=ordered_columns(list(columns)))
     frame["step"] = frame["step"].astype("Int64")
     frame["baseline"] = frame["baseline"].fillna(False).astype(bool)

@@ -29,10 +29,10 @@ class ViewResult:
 
 
 def by_coverage(frame: pd.DataFrame, prefix: str) -> list[str]:
-    """Columns under ``prefix``, those most runs have first (then by name)."""
+    """Columns under ``prefix``, those most runs have first (then in the frame's order)."""
     columns = [c for c in frame.columns if c.startswith(prefix)]
     counts = frame[columns].notna().sum() if columns else pd.Series(dtype=int)
-    return sorted(columns, key=lambda c: (-int(counts[c]), c))
+    return sorted(columns, key=lambda c: -int(counts[c]))  # stable: ties keep the frame's order
 
 
 # Identity columns a fresh view shows when they tell runs apart (updated_at is one click away).
