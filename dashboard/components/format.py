@@ -1,22 +1,11 @@
-"""Numbers as a researcher reads them: 4 significant digits, scientific when tiny or huge."""
+"""Numbers as a researcher reads them: 4 significant digits, scientific when tiny or huge.
+
+The formatter lives in ``analysis.numbers`` (the exports need it and may not import
+components); this module keeps the name the layouts import.
+"""
 
 from __future__ import annotations
 
-import math
+from ..analysis.numbers import MISSING, format_number
 
-MISSING = "—"
-
-
-def format_number(value: float | int | None) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return MISSING
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e7):
-        return str(int(value))
-    magnitude = abs(value)
-    if magnitude < 1e-3 or magnitude >= 1e7:
-        mantissa, exponent = f"{value:.3e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa}e{int(exponent)}"
-    return f"{float(f'{value:.4g}'):g}"
+__all__ = ["MISSING", "format_number"]
