@@ -30,6 +30,7 @@ from .base import Claim, Folder, Problem, ReadResult, Run, Series, flatten
 from .files import UnreadableFile, load_json_object
 
 STATE = "trainer_state.json"
+TENSORBOARD_DIR = "runs"  # report_to="tensorboard" writes here inside the output folder
 ARGS = "training_args.json"
 # Results files in overlay order: the per-split files are written last, so they win.
 RESULTS = ("all_results.json", "train_results.json", "eval_results.json", "test_results.json")
@@ -124,7 +125,7 @@ class _State:
 
 class HFTrainerReader:
     name = "hf_trainer"
-    version = 1
+    version = 2
 
     def claim(self, folder: Folder) -> Claim | None:
         own = (STATE, *RESULTS, *SNAPSHOT_FILES[1:])
@@ -142,6 +143,10 @@ class HFTrainerReader:
         has_state = STATE in folder.files or any(_is_snapshot(name) for name in prune)
         if not has_state:
             return None
+        if TENSORBOARD_DIR in folder.dirs:
+            # Trainer's own TensorBoard copy of log_history (runs/<date>_<host>/): the same curves,
+            # which would otherwise show as a second run of the same training.
+            prune.add(TENSORBOARD_DIR)
         return Claim(self.name, folder.path, tuple(sorted(files)), frozenset(prune))
 
     def read(self, claim: Claim) -> ReadResult:

@@ -243,7 +243,8 @@ def test_root_state_claims_and_prunes_only_snapshots_with_state(tmp_path: Path) 
     write(run / "checkpoint-²" / "trainer_state.json", state(10))
     claims = Walker(str(tmp_path)).walk([READER])
     claim = next(c for c in claims if c.folder == str(run))
-    assert claim.prune == {"checkpoint-20", "tmp-checkpoint-40"}
+    # runs/ is Trainer's TensorBoard copy of log_history: pruned, or it would be a second run.
+    assert claim.prune == {"checkpoint-20", "tmp-checkpoint-40", "runs"}
     assert claim.files == (str(run / "checkpoint-20" / "trainer_state.json"), str(run / "trainer_state.json"))
     # A sub-folder whose name only looks like a checkpoint is walked and claimed on its own.
     assert [Path(c.folder).name for c in claims] == ["run", "checkpoint-²"]
@@ -545,3 +546,19 @@ def test_read_never_opens_unclaimed_files(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(builtins, "open", spy)
     READER.read(claim)
     assert opened and set(opened) <= set(claim.files)
+
+
+def test_trainer_tensorboard_copy_is_not_a_second_run(tmp_path: Path) -> None:
+    from dashboard.ingest import default_readers
+    from tests.unit.test_tensorboard import event, simple, write_events  # a hand encoder of event files
+
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "trainer_state.json").write_text(
+        json.dumps({"global_step": 10, "max_steps": 10, "log_history": [{"loss": 1.0, "step": 10}]})
+    )
+    runs = out / "runs" / "Nov24_07-00-00_host"
+    runs.mkdir(parents=True)
+    write_events(runs, event(10, 1700000000.0, simple("train/loss", 1.0)))
+    claims = Walker(str(tmp_path)).walk(default_readers())
+    assert [(c.reader, Path(c.folder).name) for c in claims] == [("hf_trainer", "output")]
