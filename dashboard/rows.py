@@ -40,8 +40,14 @@ def iso_time(epoch: float | None) -> str | None:
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
+_INT64 = 2**63
+
+
 def param_cell(value: Any) -> Any:
-    """A param as a table cell: scalars stay, containers become their JSON text."""
+    """A param as a table cell: scalars stay, containers become their JSON text, and integers
+    too big for 64 bits (a YAML seed) their digits, since JSON and the browser cannot hold them."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+        return str(value)
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -65,7 +71,8 @@ def run_row(run_id: str, run: Run, status: str, series_lengths: dict[str, int]) 
         "baseline": run.is_baseline,
     }
     for key, value in run.params.items():
-        row["params." + key] = value if type(value) in _PLAIN else param_cell(value)
+        plain = type(value) in _PLAIN and (type(value) is not int or -_INT64 <= value < _INT64)
+        row["params." + key] = value if plain else param_cell(value)
     for key, value in run.metrics.items():
         row["metrics." + key] = value
     row[SERIES_COLUMN] = series_lengths

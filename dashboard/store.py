@@ -35,12 +35,12 @@ from .unchanged import UnchangedCheck, build_check
 log = logging.getLogger(__name__)
 
 # Bumped when the cached entry layout changes; old entries are then ignored.
-CACHE_SCHEMA = 3
+CACHE_SCHEMA = 4
 SERIES_MEMORY_RUNS = 16
 
-# (path, size, mtime_ns, ctime_ns) per claimed file; ctime also moves on chmod, so a file
-# whose permission is fixed is read again.
-Fingerprint = tuple[tuple[str, int, int, int], ...]
+# (path, size, mtime_ns, ctime_ns, inode) per claimed file; ctime also moves on chmod, so a file
+# whose permission is fixed is read again; the inode tells a file swapped in with an equal mtime.
+Fingerprint = tuple[tuple[str, int, int, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,9 @@ def fingerprint(files: Sequence[str]) -> Fingerprint:
     for path in files:
         try:
             st = os.stat(path)
-            stats.append((path, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+            stats.append((path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
         except OSError:
-            stats.append((path, -1, -1, -1))
+            stats.append((path, -1, -1, -1, -1))
     return tuple(stats)
 
 
@@ -125,6 +125,12 @@ def _problem_key(problem: Problem) -> tuple[str, str, str]:
 
 
 def _root_problem(root: Root) -> Problem | None:
+    real = os.path.realpath(root.path)
+    if real != root.path and os.path.exists(root.path):
+        # Replaced by a link since start-up: its runs would get ids from another tree.
+        return Problem(
+            root.path, "walk", f"results folder now leads to {real}; not scanned (restart to follow it)"
+        )
     if not os.path.exists(root.path):
         return Problem(root.path, "walk", "results folder does not exist")
     if not os.path.isdir(root.path):
@@ -150,8 +156,14 @@ class Store:
         self._entries: dict[str, Entry] = {}
         self._entry_map = JournaledMap(self._cache, f"entries:{CACHE_SCHEMA}")
         self._dir_states: dict[str, dict[str, DirState]] = {}
+        # Claims depend on which readers made them: another reader set starts the walk afresh.
+        readers_digest = hashlib.blake2b(
+            repr(sorted((r.name, r.version) for r in self.readers)).encode(), digest_size=8
+        ).hexdigest()
         self._dir_maps = {
-            r.path: JournaledMap(self._cache, f"dirs:{CACHE_SCHEMA}.{STATE_VERSION}:{r.path}")
+            r.path: JournaledMap(
+                self._cache, f"dirs:{CACHE_SCHEMA}.{STATE_VERSION}:{readers_digest}:{r.path}"
+            )
             for r in self.roots
         }
         self._loaded = False
@@ -195,9 +207,11 @@ class Store:
         ref = self._refs.get(run_id)
         if ref is None:
             return {}
-        entry = self._entries[ref.entry_key]
+        entry = self._entries.get(ref.entry_key)
+        if entry is None:  # removed by a rescan in another thread since the lookup
+            return {}
         digest = hashlib.blake2b(repr(entry.fingerprint).encode(), digest_size=12).hexdigest()
-        cache_key = f"series:{CACHE_SCHEMA}:{ref.entry_key}:{digest}:{ref.run.key}"
+        cache_key = f"series:{CACHE_SCHEMA}:{entry.version}:{ref.entry_key}:{digest}:{ref.run.key}"
         with self._lock:
             if cache_key in self._series:
                 self._series.move_to_end(cache_key)
@@ -263,8 +277,10 @@ class Store:
             walker = Walker(root.path, previous_dirs)
             for claim in walker.walk(self.readers):
                 key = self._entry_key(root, claim)
+                reader = self._readers.get(claim.reader)
+                if reader is None:  # a claim cached by a reader this process does not have
+                    continue
                 live.add(key)
-                reader = self._readers[claim.reader]
                 stats = fingerprint(claim.files)
                 entry = self._entries.get(key)
                 if (
@@ -315,7 +331,7 @@ class Store:
             pair
             for states in self._dir_states.values()
             for path, state in states.items()
-            for pair in ((path, state.mtime_ns), *state.deps)
+            for pair in ((path, state.stamp), *state.deps)
         ]
         files = (stat for entry in self._entries.values() for stat in entry.fingerprint)
         return build_check(folders, files, min(self._recent.values(), default=None))
@@ -352,7 +368,7 @@ class Store:
         except Exception as exc:  # one broken reader or file must not stop the scan
             log.exception("reader %s failed on %s", reader.name, claim.folder)
             runs, problems = [], [Problem(claim.folder, reader.name, f"unexpected error: {exc!r}")]
-        newest = max((mtime for _, _, mtime, _ in stats if mtime >= 0), default=None)
+        newest = max((mtime for _, _, mtime, _, _ in stats if mtime >= 0), default=None)
         lengths: dict[str, dict[str, int]] = {}
         stripped: list[Run] = []
         for run in runs:
@@ -397,9 +413,10 @@ class Store:
             )
         # Never write into the frame of the published snapshot: readers may hold it.
         frame = self._tidy(frame) if dropped or rows else frame.copy()
+        # Re-check after re-framing: a run written again this scan got a new, later expiry.
+        expired = [run_id for run_id in expired if self._recent.get(run_id, now + 1) <= now]
         for run_id in expired:
-            if run_id in self._recent:
-                del self._recent[run_id]
+            del self._recent[run_id]
         if expired:
             frame.loc[frame["run_id"].isin(expired), "status"] = "unknown"
         return frame
@@ -422,8 +439,11 @@ class Store:
             ids: list[str] = []
             for run in entry.runs:
                 run_id = run_id_for(root, entry.claim, run, prefix)
-                if run_id in self._refs:  # two sources claimed the same id; keep both visible
-                    run_id = f"{run_id}#{run.source}"
+                if run_id in self._refs:  # two claims produced the same id; keep both visible
+                    base, n = f"{run_id}#{run.source}", 2
+                    run_id = base
+                    while run_id in self._refs:
+                        run_id, n = f"{base}-{n}", n + 1
                 status = run.status
                 if status == "unknown" and recently_changed(run.updated_at, now):
                     status = "running"
@@ -439,7 +459,8 @@ class Store:
         ref = self._refs.get(run_id)
         if ref is None:
             return {}
-        return dict(self._entries[ref.entry_key].series_lengths.get(ref.run.key, {}))
+        entry = self._entries.get(ref.entry_key)
+        return dict(entry.series_lengths.get(ref.run.key, {})) if entry else {}
 
     def close(self) -> None:
         self._cache.close()

@@ -14,12 +14,12 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-Stat = tuple[str, int, int, int]  # path, size, mtime_ns, ctime_ns
+Stat = tuple[str, int, int, int, int]  # path, size, mtime_ns, ctime_ns, inode
 
 
 @dataclass(frozen=True)
 class UnchangedCheck:
-    folders: tuple[tuple[str, int], ...]  # (path, mtime_ns)
+    folders: tuple[tuple[str, tuple[int, int, int]], ...]  # (path, (mtime_ns, ctime_ns, inode))
     files: tuple[Stat, ...]
     expires_at: float | None  # when a status derived from recency must be recomputed
 
@@ -28,12 +28,18 @@ class UnchangedCheck:
             return False
         stat = os.stat
         try:
-            for path, mtime_ns in self.folders:
-                if stat(path).st_mtime_ns != mtime_ns:
-                    return False
-            for path, size, mtime_ns, ctime_ns in self.files:
+            for path, (mtime_ns, ctime_ns, inode) in self.folders:
                 st = stat(path)
-                if st.st_mtime_ns != mtime_ns or st.st_size != size or st.st_ctime_ns != ctime_ns:
+                if st.st_mtime_ns != mtime_ns or st.st_ctime_ns != ctime_ns or st.st_ino != inode:
+                    return False
+            for path, size, mtime_ns, ctime_ns, inode in self.files:
+                st = stat(path)
+                if (
+                    st.st_mtime_ns != mtime_ns
+                    or st.st_size != size
+                    or st.st_ctime_ns != ctime_ns
+                    or st.st_ino != inode
+                ):
                     return False
         except OSError:
             return False
@@ -41,10 +47,10 @@ class UnchangedCheck:
 
 
 def build_check(
-    folders: Iterable[tuple[str, int]], files: Iterable[Stat], expires_at: float | None
+    folders: Iterable[tuple[str, tuple[int, int, int]]], files: Iterable[Stat], expires_at: float | None
 ) -> UnchangedCheck | None:
     """A check over these stats, or None when a file is missing (it must be looked at again)."""
     checked_files = tuple(files)
-    if any(size < 0 for _, size, _, _ in checked_files):
+    if any(size < 0 for _, size, _, _, _ in checked_files):
         return None
     return UnchangedCheck(folders=tuple(folders), files=checked_files, expires_at=expires_at)

@@ -109,12 +109,14 @@ def option_text(value: Any) -> str:
     return str(value)
 
 
-_DIGITS = re.compile(r"(\d+)")
+_DIGITS = re.compile(r"([0-9]+)")  # ASCII only: "²" passes isdigit() but not int()
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Case-insensitive order with digit runs compared as numbers (``ckpt 500`` < ``ckpt 1000``)."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p.casefold()) for p in _DIGITS.split(text) if p)
+    return tuple(
+        (0, int(p)) if p.isascii() and p.isdigit() else (1, p.casefold()) for p in _DIGITS.split(text) if p
+    )
 
 
 # ---------------------------------------------------------------- column profiles
@@ -269,7 +271,7 @@ def _bound(value: Any) -> float | int | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if not math.isfinite(number):
         return None
@@ -351,6 +353,14 @@ def _texts(series: pd.Series) -> list[str]:
     return ["" if is_missing(v) else str(v) for v in series.tolist()]
 
 
+# The search runs on the server with Python's backtracking engine, which has no time limit: a
+# group that repeats and holds a repetition ((a+)+, (.*){6}) can run for hours on one name. Such
+# patterns are refused. Alternations of overlapping branches ((a|aa)*) are not caught.
+_NESTED_REPEAT = re.compile(
+    r"\((?:[^()\\]|\\.)*(?:[*+]|\{\d*,?\d*\})(?:[^()\\]|\\.)*\)\s*(?:[*+]|\{\d*,?\d*\})"
+)
+
+
 def _search_mask(frame: pd.DataFrame, q: str) -> tuple[np.ndarray, str | None]:
     mask = np.zeros(len(frame), dtype=bool)
     columns = [c for c in SEARCH_COLUMNS if c in frame.columns]
@@ -358,6 +368,11 @@ def _search_mask(frame: pd.DataFrame, q: str) -> tuple[np.ndarray, str | None]:
         source = q[1:-1]
         if len(source) > MAX_PATTERN:
             return mask, f"Invalid regular expression: longer than {MAX_PATTERN} characters"
+        if _NESTED_REPEAT.search(source):
+            return (
+                mask,
+                "Invalid regular expression: a repeated group that itself repeats (like (a+)+) can take hours; simplify it",
+            )
         try:
             pattern = re.compile(source, re.IGNORECASE)
         except re.error as exc:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from .filters import clean_state
+
 MAX_SELECTED = 5
 
 
@@ -61,6 +63,7 @@ def parse_view(search: str | None) -> View:
     query = values.get("q", [""])[0]
     if query:
         filters["q"] = query
+    filters = clean_state(filters)  # a hand-edited URL holds anything: keep only well-formed parts
     columns = _json(values, "cols")
     return View(
         filters=filters,

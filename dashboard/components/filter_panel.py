@@ -18,6 +18,10 @@ SHOWN_PARAM_FACETS = 30
 IDENTITY_FACETS = ("status", "source", "experiment", "step")
 
 
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
+
+
 # Log sliders move in twelfths of a decade from a whole decade, so 1e-3 … 1e-1 are exact stops.
 LOG_STEPS_PER_DECADE = 12
 
@@ -29,7 +33,11 @@ def _range_control(facet: Facet, current: list[Any] | None) -> dcc.RangeSlider:
         low, high = float(math.floor(math.log10(facet.low))), float(math.ceil(math.log10(facet.high)))
         marks = {d: {"label": format_number(10.0**d)} for d in range(int(low), int(high) + 1)}
         step: float | None = 1 / LOG_STEPS_PER_DECADE
-        value = [math.log10(lo) if lo else low, math.log10(hi) if hi else high]
+        # Bounds come from the URL: anything not a positive number leaves that end open.
+        value = [
+            min(max(math.log10(lo), low), high) if _positive(lo) else low,
+            min(max(math.log10(hi), low), high) if _positive(hi) else high,
+        ]
     else:
         low, high = float(facet.low), float(facet.high)
         value = [lo if lo is not None else low, hi if hi is not None else high]

@@ -28,6 +28,8 @@ import yaml
 from .base import Claim, Folder, Problem, ReadResult, Run, Series, as_float, flatten
 from .files import UnreadableFile, read_text
 
+# Integers past this are beyond float range (a 400-digit JSON number): missing, not a crash.
+FLOAT_MAX_INT = 10**308
 METRICS_RE = re.compile(r"^metrics(?:\.([A-Za-z0-9_-]+))?\.jsonl$")
 MAIN_TAGS = ("", "train")  # their keys keep their names; other files yield on a clash
 ARGS_FILES = ("args.yaml", "args.yml")
@@ -202,7 +204,7 @@ class _Columns:
             if kind is float:
                 y = value if math.isfinite(value) else math.nan
             elif kind is int:
-                y = float(value)
+                y = float(value) if -FLOAT_MAX_INT < value < FLOAT_MAX_INT else math.nan
             else:
                 if kind is dict:
                     nested.append(key)
@@ -220,7 +222,9 @@ class _Columns:
 def _row_step(row: dict[str, Any]) -> tuple[str | None, float]:
     for key in STEP_KEYS:
         value = row.get(key)
-        if (type(value) is int or type(value) is float) and math.isfinite(value):
+        if type(value) is float and math.isfinite(value):
+            return key, value
+        if type(value) is int and -FLOAT_MAX_INT < value < FLOAT_MAX_INT:
             return key, float(value)
     return None, math.nan
 

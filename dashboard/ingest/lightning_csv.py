@@ -430,7 +430,11 @@ def _read_hparams(path: str, params: dict[str, Any], notes: list[str], problems:
     if _flow_depth(text) > MAX_FLOW_DEPTH:  # the pure-Python parser slows to a crawl, then overflows
         problems.append(Problem(path, READER.name, "hparams not read: nested too deeply"))
         return False
-    loader = _TolerantLoader(text)
+    try:
+        loader = _TolerantLoader(text)
+    except Exception as exc:  # yaml's reader rejects control characters in its constructor
+        problems.append(Problem(path, READER.name, f"hparams not read: malformed YAML ({_short(exc)})"))
+        return False
     try:
         data = _Cleaner().clean(loader.get_single_data())
     except _TooBig:

@@ -256,7 +256,7 @@ def _arg_value(text: str) -> Any:
     """How lm-eval itself reads a ``model_args`` value (``handle_arg_string``)."""
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     try:
         number = float(text)
@@ -295,7 +295,8 @@ def _task_params(data: Mapping[str, Any]) -> dict[str, Any]:
     for task, config in configs.items():
         if isinstance(config.get("num_fewshot"), int):
             params[f"n-shot.{task}"] = config["num_fewshot"]
-        for item in config.get("metric_list") or []:
+        metric_list = config.get("metric_list")
+        for item in metric_list if isinstance(metric_list, list) else []:
             if not isinstance(item, dict) or not isinstance(item.get("metric"), str):
                 continue
             if isinstance(item.get("higher_is_better"), bool):

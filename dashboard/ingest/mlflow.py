@@ -255,7 +255,11 @@ def _time_notes(meta: dict[str, Any], status: str) -> list[str]:
 
 
 def _millis(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, int) and not -(10**18) < value < 10**18:  # no clock of this universe
+        return None
+    if not math.isfinite(value):
         return None
     return value / 1000.0 if value > 0 else None
 

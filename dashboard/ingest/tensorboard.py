@@ -284,7 +284,7 @@ def _file_order(path: str) -> tuple[str, int, str]:
     file wins for a step logged twice."""
     folder, name = os.path.split(path)
     stamp = name[len(EVENT_PREFIX) :].split(".", 1)[0]
-    return folder, int(stamp) if stamp.isdigit() else 0, name
+    return folder, int(stamp) if stamp.isascii() and stamp.isdigit() else 0, name
 
 
 def _read_file(path: str, prefix: str, into: Collected) -> str | None:

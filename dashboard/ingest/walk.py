@@ -25,7 +25,22 @@ from .base import Claim, Problem, Reader
 # Folders that never hold results and can be huge.
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})
 # Bumped when DirState changes shape, so states cached by an older version are ignored.
-STATE_VERSION = 2
+STATE_VERSION = 4
+# A folder's (mtime_ns, ctime_ns, inode). mtime moves when entries are added or removed; ctime and
+# the inode tell a folder swapped in under the same name and mtime (mv, cp -a, rsync -a restores).
+Stamp = tuple[int, int, int]
+
+
+def stamp_of(path: str) -> Stamp:
+    st = os.stat(path)
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def printable(path: str) -> str:
+    """A path as text even when its bytes are not UTF-8 (shown with backslash escapes)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 # A folder modified this recently (ns) is listed again on the next walk, whatever its mtime says.
 RACY_NS = 2_000_000_000
 
@@ -43,8 +58,9 @@ class Listing:
     dirs: frozenset[str]
     walker: Walker = field(repr=False)
     links: frozenset[str] = frozenset()  # the sub-folders in ``dirs`` reached through a symlink
-    mtime_ns: int = 0
+    stamp: Stamp = (0, 0, 0)
     problems: tuple[Problem, ...] = ()
+    has_links: bool = False  # any entry (file or folder) is a symlink
 
     def sub(self, name: str) -> Listing | None:
         if name not in self.dirs:
@@ -56,13 +72,13 @@ class Listing:
 class DirState:
     """What one folder contributed to a walk, kept to be reused by the next one."""
 
-    mtime_ns: int
+    stamp: Stamp
     claim: Claim | None
     # Paths of the sub-folders to walk next, in reverse order (a stack pops the last).
     children: tuple[str, ...]
     linked: tuple[str, ...]  # paths of sub-folders reached through links, walked after the real tree
     problems: tuple[Problem, ...]
-    deps: tuple[tuple[str, int], ...]  # (sub-folder, mtime_ns) the claim looked into
+    deps: tuple[tuple[str, Stamp], ...]  # (sub-folder, stamp) the claim looked into
     racy: bool
 
 
@@ -70,7 +86,10 @@ class Walker:
     """Walks one root; collects claims and the problems met on the way."""
 
     def __init__(self, root: str, previous: dict[str, DirState] | None = None) -> None:
-        self.root = os.path.realpath(root)
+        # Paths are built from the root as given (the store's run ids are cut from it);
+        # containment is checked against where it really is.
+        self.root = root
+        self.real_root = os.path.realpath(root)
         self.problems: list[Problem] = []
         self.states: dict[str, DirState] = {}
         self.listed = 0  # folders actually listed (not reused), for tests and benchmarks
@@ -90,8 +109,9 @@ class Walker:
         files: set[str] = set()
         dirs: set[str] = set()
         links: set[str] = set()
+        self._saw_link = False
         try:
-            mtime_ns = os.stat(path).st_mtime_ns
+            stamp = stamp_of(path)
             with os.scandir(path) as entries:
                 for entry in entries:
                     self._sort_entry(entry, files, dirs, links, problems)
@@ -110,7 +130,7 @@ class Walker:
         self.listed += 1
         return Listing(
             path=path, files=frozenset(files), dirs=frozenset(dirs), walker=self, links=frozenset(links),
-            mtime_ns=mtime_ns, problems=tuple(problems),
+            stamp=stamp, problems=tuple(problems), has_links=self._saw_link,
         )  # fmt: skip
 
     def _sort_entry(
@@ -122,7 +142,13 @@ class Walker:
         problems: list[Problem],
     ) -> None:
         try:
+            entry.name.encode("utf-8")
+        except UnicodeEncodeError:  # ids, CSV and the page are text: such a name cannot be shown
+            problems.append(Problem(printable(entry.path), "walk", "name is not valid UTF-8; not scanned"))
+            return
+        try:
             if entry.is_symlink():
+                self._saw_link = True
                 self._sort_link(entry, files, dirs, links, problems)
             elif entry.is_dir(follow_symlinks=False):
                 dirs.add(entry.name)
@@ -146,7 +172,7 @@ class Walker:
             problems.append(Problem(entry.path, "walk", f"{reason}; not followed"))
             return
         target = os.path.realpath(entry.path)
-        if not is_inside(target, self.root):
+        if not is_inside(target, self.real_root):
             problems.append(Problem(entry.path, "walk", "link leads outside the root; not followed"))
             return
         if os.path.isdir(target):
@@ -161,10 +187,10 @@ class Walker:
         if previous is None or previous.racy:
             return None
         try:
-            if os.stat(path).st_mtime_ns != previous.mtime_ns:
+            if stamp_of(path) != previous.stamp:
                 return None
-            for dep, mtime_ns in previous.deps:
-                if os.stat(dep).st_mtime_ns != mtime_ns:
+            for dep, stamp in previous.deps:
+                if stamp_of(dep) != stamp:
                     return None
         except OSError:
             return None
@@ -184,7 +210,8 @@ class Walker:
             if claim is not None:
                 break
         pruned = claim.prune if claim is not None else frozenset()
-        deps = tuple((p, sub.mtime_ns) for p, sub in sorted(self._consulted.items()) if sub is not None)
+        consulted = [(p, sub) for p, sub in sorted(self._consulted.items()) if sub is not None]
+        deps = tuple((p, sub.stamp) for p, sub in consulted)
         problems = list(folder.problems)
         for p, sub in self._consulted.items():
             if sub is not None and os.path.basename(p) in pruned:
@@ -194,13 +221,14 @@ class Walker:
             for name in folder.dirs
             if name not in pruned and name not in SKIPPED_DIRS and not name.startswith(".")
         )
-        # A folder with a bad link is listed again every time: the link's target can appear or
-        # vanish without the folder's own mtime moving.
-        racy = bool(problems) or any(
-            self._scan_ns - m < RACY_NS for m in (folder.mtime_ns, *(m for _, m in deps))
-        )
+        # A folder holding a link (good or bad) is listed again every time: where a link leads can
+        # change — its target appearing, vanishing, or a link further on re-pointed outside the
+        # root — without this folder's stamp moving. Links are rare; the cost is small.
+        links_seen = folder.has_links or any(sub.has_links for _, sub in consulted)
+        stamps = (folder.stamp, *(s for _, s in deps))
+        racy = bool(problems) or links_seen or any(self._scan_ns - s[0] < RACY_NS for s in stamps)
         return DirState(
-            mtime_ns=folder.mtime_ns,
+            stamp=folder.stamp,
             claim=claim,
             children=tuple(os.path.join(path, n) for n in reversed(walkable) if n not in folder.links),
             linked=tuple(os.path.join(path, n) for n in walkable if n in folder.links),
@@ -225,12 +253,17 @@ class Walker:
         claims: list[Claim] = []
         walked: dict[str, str] = {}  # real path -> the path it was walked as
         # (path, real path): they differ only below a followed link.
-        stack: list[tuple[str, str]] = [(self.root, self.root)]
+        # Same object when equal: below a real path, children are their own real paths (no join).
+        start_real = self.root if self.root == self.real_root else self.real_root
+        stack: list[tuple[str, str]] = [(self.root, start_real)]
         linked: list[tuple[str, str]] = []
         while stack or linked:
             path, real = stack.pop() if stack else linked.pop(0)
             if real in walked:
                 self.problems.append(self._duplicate(path, real, walked[real]))
+                continue
+            if not is_inside(real, self.real_root):  # a link further on was re-pointed outside
+                self.problems.append(Problem(path, "walk", "link leads outside the root; not followed"))
                 continue
             walked[real] = path
             state = self._state(path, readers)
