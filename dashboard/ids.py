@@ -71,3 +71,15 @@ RUN_PARAMS = "run-params"
 RUN_READ = "run-read"
 RUN_METRICS_SEARCH = "run-metrics-search"  # {"type": RUN_METRICS_SEARCH, "index": 0}
 RUN_METRICS_TABLE = "run-metrics-table"  # {"type": RUN_METRICS_TABLE, "index": 0}
+
+# The comparison page (/compare?runs=[...]&ref=...); COMPARE_PANEL and HPARAM_DIFF above are the stable hooks.
+COMPARE_PAGE = "compare-page"
+COMPARE_STATE = "compare-state"
+COMPARE_SUMMARY = "compare-summary"
+COMPARE_REF = "compare-ref"
+COMPARE_EXPORT = "compare-export"  # {"type": COMPARE_EXPORT, "format": "csv" | "md" | "tex"}
+COMPARE_DOWNLOAD = "compare-download"
+COMPARE_SMOOTHING = "compare-smoothing"
+COMPARE_LOG_Y = "compare-log-y"
+COMPARE_CURVE = "compare-curve"  # {"type": COMPARE_CURVE, "index": i}: one graph per series
+COMPARE_LINK = "compare-link"

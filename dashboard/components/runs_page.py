@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -14,6 +16,15 @@ from ..analysis.view import MAX_SELECTED
 
 # Okabe–Ito: distinguishable for colour-blind readers; a run keeps its colour on every chart.
 RUN_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00")
+COMPARE_PATH = "/compare"
+
+
+def compare_search(run_ids: Sequence[str], ref: str | None = None) -> str:
+    """The comparison page's query: ``?runs=<JSON list, in selection order>[&ref=<id>]``."""
+    parts = [("runs", json.dumps(list(run_ids), separators=(",", ":"), ensure_ascii=False))]
+    if ref:
+        parts.append(("ref", ref))
+    return "?" + urlencode(parts)
 
 
 def showing_text(shown: int, total: int) -> str:
@@ -66,6 +77,18 @@ def selection_tray(selected: Sequence[tuple[str, str]]) -> list[Any]:
                 className="tray-item me-2",
             )
         )
+    if len(selected) >= 2:
+        items.append(
+            dcc.Link(
+                "Compare →",
+                href=COMPARE_PATH + compare_search([run_id for run_id, _ in selected]),
+                id=ids.COMPARE_LINK,
+                className="btn btn-primary btn-sm ms-1",
+                title="Compare the selected runs head to head",
+            )
+        )
+    else:
+        items.append(html.Span("Tick another run to compare.", className="text-muted small"))
     return items
 
 
