@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 SIZE_LIMIT = 4 * 1024**3
 
 
-class UnsafeCacheDir(Exception):
+class UnsafeCacheDir(ValueError):
     """The cache folder is writable by other users; using it could run their code."""
 
 

@@ -53,11 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_scan(args: argparse.Namespace) -> int:
     from .analysis.export import to_csv, to_json
+    from .ingest import default_readers
     from .rows import contract_columns
-    from .settings import default_cache_dir
+    from .settings import Settings
     from .store import Store
 
-    store = Store(args.roots, cache_dir=args.cache_dir or default_cache_dir())
+    settings = Settings.from_env()  # the same cache and log patterns as the app, so neither re-parses
+    try:
+        readers = default_readers(settings.log_patterns)
+    except ValueError as exc:
+        print(f"runboard: {exc}", file=sys.stderr)
+        return 2
+    store = Store(args.roots, cache_dir=args.cache_dir or settings.cache_dir, readers=readers)
     snapshot = store.rescan()
     store.close()
     frame = snapshot.runs

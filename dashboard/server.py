@@ -20,7 +20,11 @@ def serve(settings: Settings) -> int:
         )
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except (ValueError, OSError) as exc:  # a bad log pattern, an unsafe cache folder: say it plainly
+        print(f"runboard: {exc}", file=sys.stderr)
+        return 2
     print(f"Runboard on http://{settings.host}:{settings.port}/  (Ctrl+C to stop)", file=sys.stderr)
     app.run(host=settings.host, port=settings.port, debug=settings.debug, dev_tools_ui=settings.debug)
     return 0

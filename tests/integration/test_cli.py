@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,33 @@ def test_realdata_scan_json(realdata: Path, tmp_path: Path) -> None:
     base = next(r for r in doc["runs"] if r["baseline"])
     assert base["metrics"]["paper_metrics_avg"] == 0.6471103019775521
     assert base["series"] == {"librilight_loss": 44, "librilight_perplexity": 44}
+
+
+def test_a_bad_log_pattern_is_a_clear_error(tree: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "RUNBOARD_LOG_PATTERNS": "loss=(?P<loss>[0-9.]+)"}  # no step group
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard", "scan", str(tree), "--cache-dir", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "needs a named group 'step'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_app_refuses_a_cache_folder_others_can_write(tree: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared-cache"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    result = subprocess.run(
+        [sys.executable, "app.py", "--results-dir", str(tree), "--cache-dir", str(shared), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 2
+    assert "writable by other users" in result.stderr
+    assert "Traceback" not in result.stderr
