@@ -36,6 +36,8 @@ from typing import Any
 
 import yaml
 
+from dashboard.ingest.tensorboard import masked_crc32c
+
 BENCHMARKS = ("sblimp", "swuggy", "tstory", "sstory")
 # Sample counts of the real evaluation sets (accuracy = k / n exactly).
 SAMPLES = {"sblimp": 1000, "swuggy": 2000, "tstory": 1871, "sstory": 1871}
@@ -1187,25 +1189,9 @@ def write_text_log(
 # TensorBoard event files, as torch.utils.tensorboard.SummaryWriter writes them
 
 
-def _crc32c_table() -> list[int]:
-    table = []
-    for n in range(256):
-        crc = n
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC32C = _crc32c_table()
-
-
 def _masked_crc(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    crc ^= 0xFFFFFFFF
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    # The reader's implementation; its correctness is tested against the published CRC-32C value.
+    return masked_crc32c(data)
 
 
 def _varint(value: int) -> bytes:
