@@ -83,3 +83,5 @@ COMPARE_SMOOTHING = "compare-smoothing"
 COMPARE_LOG_Y = "compare-log-y"
 COMPARE_CURVE = "compare-curve"  # {"type": COMPARE_CURVE, "index": i}: one graph per series
 COMPARE_LINK = "compare-link"
+
+SVG_EXPORT = "svg-export"  # dict ids: {"type": SVG_EXPORT, "file": <file name stem>}

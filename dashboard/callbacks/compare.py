@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 
 import pandas as pd
-from dash import ALL, MATCH, Input, Output, State, callback, ctx, no_update
+from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import ids
@@ -229,3 +229,22 @@ def redraw_curve(
         raise PreventUpdate
     shown = window if isinstance(window, tuple) else None
     return curve_figure(names[index], runs, smoothing_span(span), bool(log_y), shown) if runs else no_update
+
+
+# The chart beside the clicked SVG button, downloaded as vector graphics under the button's file name.
+clientside_callback(
+    """
+    function (clicks) {
+        const ctx = window.dash_clientside.callback_context;
+        if (!clicks || !ctx.triggered_id) { return; }
+        const button = document.getElementById(JSON.stringify(ctx.triggered_id, Object.keys(ctx.triggered_id).sort()));
+        const card = button && button.closest(".card");
+        const graph = card && card.querySelector(".js-plotly-plot");
+        if (graph && window.Plotly) {
+            window.Plotly.downloadImage(graph, {format: "svg", filename: ctx.triggered_id.file});
+        }
+    }
+    """,
+    Input({"type": ids.SVG_EXPORT, "file": MATCH}, "n_clicks"),
+    prevent_initial_call=True,
+)

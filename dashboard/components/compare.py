@@ -79,6 +79,36 @@ def export_filename(names: Sequence[str], extension: str) -> str:
     return stem[:150] + "." + extension
 
 
+def image_stem(names: Sequence[str], chart: str) -> str:
+    """A safe file name (no extension) made of the compared runs' names and the chart's."""
+    stem = export_filename(names, "svg").removesuffix(".svg")
+    safe = _UNSAFE.sub("_", chart).strip("._") or "chart"
+    return f"{stem}_{safe[:40]}"
+
+
+def image_config(names: Sequence[str], chart: str) -> Any:
+    """The graph config: the modebar camera saves a PNG (2x, for slides) named after the runs.
+
+    plotly.js's camera takes one format, so SVG is a button beside the chart (``svg_button``),
+    which a clientside callback turns into ``Plotly.downloadImage(..., {format: "svg"})``.
+    """
+    return {
+        **GRAPH_CONFIG,
+        "toImageButtonOptions": {"format": "png", "filename": image_stem(names, chart), "scale": 2},
+    }
+
+
+def svg_button(names: Sequence[str], chart: str) -> html.Button:
+    stem = image_stem(names, chart)
+    return html.Button(
+        "SVG",
+        id={"type": ids.SVG_EXPORT, "file": stem},
+        n_clicks=0,
+        className="btn btn-sm btn-outline-secondary py-0 px-1 svg-export",
+        title=f"Download this chart as SVG ({stem}.svg); the camera in the chart's toolbar saves PNG",
+    )
+
+
 def styles_for(summary: Summary) -> list[RunStyle]:
     return [
         RunStyle(run_id, name, RUN_COLOURS[i % len(RUN_COLOURS)])
@@ -396,9 +426,19 @@ def radar_card(summary: Summary) -> Any:
         return None
     return dbc.Card(
         [
-            dbc.CardHeader(html.H5("Profile", className="mb-0")),
+            dbc.CardHeader(
+                html.Div(
+                    [html.H5("Profile", className="mb-0"), svg_button(summary.names, "profile")],
+                    className="d-flex justify-content-between align-items-center",
+                )
+            ),
             dbc.CardBody(
-                dcc.Graph(figure=fig, config=GRAPH_CONFIG, style={"height": "420px"}, className="radar-chart")
+                dcc.Graph(
+                    figure=fig,
+                    config=image_config(summary.names, "profile"),
+                    style={"height": "420px"},
+                    className="radar-chart",
+                )
             ),
         ],
         className="mb-3 shadow-sm",
@@ -462,14 +502,19 @@ def curves_card(
         title = html.Div(
             [
                 html.Span(name, className="chart-title font-monospace"),
-                html.Span(f"{have} of {len(runs)} runs", className="text-muted small"),
+                html.Span(
+                    [
+                        html.Span(f"{have} of {len(runs)} runs", className="text-muted small me-2"),
+                        svg_button([s.name for s in styles], name),
+                    ]
+                ),
             ],
             className="d-flex justify-content-between align-items-baseline column-gap-2",
         )
         graph = dcc.Graph(
             id={"type": ids.COMPARE_CURVE, "index": i},
             figure=curve_figure(name, runs, DEFAULT_SMOOTHING),
-            config=GRAPH_CONFIG,
+            config=image_config([s.name for s in styles], name),
             style={"height": "320px"},
             className="compare-curve",
         )

@@ -87,6 +87,12 @@ def test_selected_runs_open_in_the_comparison_with_their_curves(server, open_pag
         "[...document.querySelectorAll('#compare-panel .compare-curve')].every(g => { const p = g.querySelector('.js-plotly-plot'); return p && p.layout && p.layout.yaxis.type === 'log'; })",
         timeout=15000,
     )
+    with page.expect_download() as info:
+        page.locator(".svg-export").first.click()  # the first curve chart, as vector graphics
+    assert info.value.suggested_filename.startswith("compare_") and info.value.suggested_filename.endswith(
+        ".svg"
+    )
+    assert "<svg" in Path(info.value.path()).read_text()[:200]
     assert dialogs == []
     assert watch.errors == []
 

@@ -17,9 +17,12 @@ from dashboard.analysis.intervals import wilson
 from dashboard.components.compare import (
     compare_search,
     curve_names,
+    curves_card,
     export_filename,
     hparam_diff,
+    image_config,
     parse_compare,
+    radar_card,
     smoothing_span,
     styles_for,
     summary_table,
@@ -172,6 +175,23 @@ def test_export_file_names_are_safe() -> None:
     name = export_filename(["ttt/a @ 2000", HOSTILE, "..", ""], "tex")
     assert name.endswith(".tex") and name.startswith("compare_ttt_a_2000_vs_img_src_x_onerror_alert_1")
     assert all(c.isalnum() or c in "._-" for c in name)
+
+
+def test_the_modebar_saves_png_named_after_the_runs_and_the_chart() -> None:
+    config = image_config(["ttt/a @ 2000", HOSTILE], "eval/loss")
+    options = config["toImageButtonOptions"]
+    assert options["format"] == "png"
+    assert options["filename"] == "compare_ttt_a_2000_vs_img_src_x_onerror_alert_1_eval_loss"
+    assert config["displaylogo"] is False  # the shared config is kept
+    x = np.arange(5.0)
+    styles = [RunStyle("a", "run a", RUN_COLOURS[0]), RunStyle("b", "run b", RUN_COLOURS[1])]
+    card = curves_card(["loss"], styles, {"a": {"loss": Series("loss", x, x)}})
+    (graph,) = _of_type(card, "Graph")
+    assert graph.config["toImageButtonOptions"]["filename"] == "compare_run_a_vs_run_b_loss"
+    radar = _of_type(radar_card(build_summary(_frame(), ["a", "b", "base"])), "Graph")
+    assert radar[0].config["toImageButtonOptions"]["filename"] == (
+        "compare_ttt_a_vs_img_src_x_onerror_alert_1_vs_baseline_profile"
+    )
 
 
 def test_run_styles_follow_the_selection_colours() -> None:
