@@ -17,11 +17,10 @@ walker (inside the root, not a link leading out of it).
 from __future__ import annotations
 
 import math
-import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -193,18 +192,6 @@ def as_float(value: Any) -> float | None:
     except OverflowError:
         return None
     return f if math.isfinite(f) else None
-
-
-def latest_mtime(paths: Iterable[str]) -> float | None:
-    """The newest modification time among ``paths`` (seconds), ignoring vanished files."""
-    newest: float | None = None
-    for path in paths:
-        try:
-            mtime = os.stat(path).st_mtime
-        except OSError:
-            continue
-        newest = mtime if newest is None or mtime > newest else newest
-    return newest
 
 
 def recently_changed(updated_at: float | None, now: float | None = None) -> bool:

@@ -133,10 +133,3 @@ def read_text(path: str, limit: int = MAX_JSON_BYTES) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return data.decode("utf-8", errors="replace")
-
-
-def file_size(path: str) -> int | None:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return None
