@@ -81,6 +81,7 @@ COMPARE_EXPORT = "compare-export"  # {"type": COMPARE_EXPORT, "format": "csv" | 
 COMPARE_DOWNLOAD = "compare-download"
 COMPARE_SMOOTHING = "compare-smoothing"
 COMPARE_LOG_Y = "compare-log-y"
+COMPARE_X_MODE = "compare-x-mode"
 COMPARE_CURVE = "compare-curve"  # {"type": COMPARE_CURVE, "index": i}: one graph per series
 COMPARE_LINK = "compare-link"
 

@@ -205,6 +205,7 @@ def _x_window(relayout: dict[str, Any] | None) -> tuple[float, float] | bool | N
     Input({"type": ids.COMPARE_CURVE, "index": MATCH}, "relayoutData"),
     Input(ids.COMPARE_SMOOTHING, "value"),
     Input(ids.COMPARE_LOG_Y, "value"),
+    Input(ids.COMPARE_X_MODE, "value"),
     State({"type": ids.COMPARE_CURVE, "index": MATCH}, "id"),
     State(ids.COMPARE_STATE, "data"),
     prevent_initial_call=True,
@@ -213,10 +214,11 @@ def redraw_curve(
     relayout: dict[str, Any] | None,
     span: int | None,
     log_y: bool | None,
+    x_mode: str | None,
     graph_id: dict[str, Any],
     state: dict[str, Any] | None,
 ) -> Any:
-    """Smoothing and log-y for every curve; a zoom re-reads that window of the series at full detail."""
+    """Smoothing, log-y and x by step or time for every curve; a zoom re-reads that window at full detail."""
     names = (state or {}).get("curves") or []
     index = int(graph_id["index"])
     if index >= len(names):
@@ -227,8 +229,14 @@ def redraw_curve(
     zoomed = isinstance(ctx.triggered_id, dict)
     if zoomed and (window is False or not needs_redraw_on_zoom(runs)):
         raise PreventUpdate
-    shown = window if isinstance(window, tuple) else None
-    return curve_figure(names[index], runs, smoothing_span(span), bool(log_y), shown) if runs else no_update
+    # A zoom window is in the units of the x shown: switching between step and time drops it.
+    shown = window if isinstance(window, tuple) and ctx.triggered_id != ids.COMPARE_X_MODE else None
+    mode = "time" if x_mode == "time" else "step"
+    return (
+        curve_figure(names[index], runs, smoothing_span(span), bool(log_y), shown, mode)
+        if runs
+        else no_update
+    )
 
 
 # The chart beside the clicked SVG button, downloaded as vector graphics under the button's file name.

@@ -23,7 +23,7 @@ from ..analysis.hparam_diff import DiffRow, ParamDiff, describe_pair
 from ..analysis.intervals import p_text
 from ..analysis.numbers import format_number, signed
 from ..ingest.base import Series
-from .compare_charts import RunStyle, bar_figure, bar_rows, curve_figure, radar_figure, shorten
+from .compare_charts import RunStyle, bar_figure, bar_rows, curve_figure, has_time, radar_figure, shorten
 from .run_charts import chart_order, is_drawable
 from .run_page import GRAPH_CONFIG as _GRAPH_CONFIG
 from .runs_page import COMPARE_PATH, RUN_COLOURS, compare_search
@@ -457,7 +457,7 @@ def curve_runs(
     return [(s, series.get(s.run_id, {}).get(name)) for s in styles]
 
 
-def _smoothing_control() -> html.Div:
+def _smoothing_control(timed: bool) -> html.Div:
     marks = {i: ("off" if v == 0 else str(v)) for i, v in enumerate(SMOOTHING_MARKS)}
     return html.Div(
         [
@@ -479,6 +479,15 @@ def _smoothing_control() -> html.Div:
                 className="smoothing-slider",
             ),
             dbc.Switch(id=ids.COMPARE_LOG_Y, label="log y", value=False, className="mb-0 ms-3"),
+            dbc.RadioItems(
+                id=ids.COMPARE_X_MODE,
+                options=[{"label": "x: step", "value": "step"}, {"label": "time", "value": "time"}],
+                value="step",
+                inline=True,
+                className="mb-0 ms-3 small",
+                # Always in the page (a callback listens to it); offered only when some run logged times.
+                style={} if timed else {"display": "none"},
+            ),
         ],
         className="d-flex flex-wrap align-items-center gap-2",
     )
@@ -495,6 +504,7 @@ def curves_card(
             ],
             className="mb-3 shadow-sm",
         )
+    timed = any(has_time(curve_runs(name, styles, series)) for name in names)
     cards = []
     for i, name in enumerate(names):
         runs = curve_runs(name, styles, series)
@@ -530,7 +540,7 @@ def curves_card(
             )
         )
     header = html.Div(
-        [html.H5("Curves", className="mb-0 me-3"), _smoothing_control()],
+        [html.H5("Curves", className="mb-0 me-3"), _smoothing_control(timed)],
         className="d-flex flex-wrap align-items-center gap-2",
     )
     return dbc.Card(

@@ -245,12 +245,31 @@ def is_schedule(name: str) -> bool:
     )
 
 
+TIME_KIND = "hours since start"
+
+
+def in_relative_time(series: Series) -> Series | None:
+    """The series against wall-clock hours since its first timestamp, or None when none were logged."""
+    if series.time is None or series.time.shape[0] != series.x.shape[0]:
+        return None
+    finite_time = series.time[np.isfinite(series.time)]
+    if finite_time.shape[0] < 2:
+        return None
+    hours = (series.time - finite_time.min()) / 3600.0
+    return Series(series.name, x=hours, y=series.y, x_kind=TIME_KIND)
+
+
+def has_time(runs: Sequence[tuple[RunStyle, Series | None]]) -> bool:
+    return any(s is not None and in_relative_time(s) is not None for _, s in runs)
+
+
 def curve_figure(
     name: str,
     runs: Sequence[tuple[RunStyle, Series | None]],
     span: int = 0,
     log_y: bool = False,
     window: tuple[float, float] | None = None,
+    x_mode: str = "step",
 ) -> go.Figure:
     """One series across runs: each run a trace in its colour, downsampled to ``DISPLAY_POINTS``.
 
@@ -258,6 +277,8 @@ def curve_figure(
     ``ema_spans``). ``window`` (an x range the user zoomed to) re-reads only that part at full detail;
     the EMA is computed on the whole curve first, so zooming does not change it.
     """
+    if x_mode == "time":  # runs that logged no timestamps cannot be placed on a clock: left out
+        runs = [(style, in_relative_time(s) if s is not None else None) for style, s in runs]
     present = [(style, s) for style, s in runs if s is not None]
     data = [(style, s, *_sorted_finite(s)) for style, s in present]
     big = any(x.shape[0] > WEBGL_POINTS for _, _, x, _ in data)
@@ -298,7 +319,7 @@ def curve_figure(
     fig.update_layout(
         margin={"l": 56, "r": 12, "t": 28, "b": 44},
         hovermode="closest",
-        uirevision=f"{name}|{log_y}",
+        uirevision=f"{name}|{log_y}|{x_mode}",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 11}},
     )
     _axes(fig)

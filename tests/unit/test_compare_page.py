@@ -249,3 +249,22 @@ def test_curve_names_in_run_page_order() -> None:
     series = {"a": {"grad_norm": s, "loss": s}, "b": {"eval_loss": s, "single": one}}
     assert curve_names(series) == ["loss", "eval_loss", "grad_norm"]
     assert smoothing_span(0) == 0 and smoothing_span(99) == 200
+
+
+def test_curves_by_relative_time_use_hours_since_each_runs_start() -> None:
+    from dashboard.components.compare_charts import TIME_KIND, has_time, in_relative_time
+
+    x = np.array([10.0, 20.0, 30.0])
+    timed = Series("loss", x, np.array([3.0, 2.0, 1.0]), time=np.array([1000.0, 4600.0, 8200.0]))
+    untimed = Series("loss", x, np.array([3.5, 2.5, 1.5]))
+    shifted = in_relative_time(timed)
+    assert shifted is not None and shifted.x_kind == TIME_KIND
+    assert list(shifted.x) == [0.0, 1.0, 2.0]
+    assert in_relative_time(untimed) is None
+    styles = [RunStyle("a", "run a", RUN_COLOURS[0]), RunStyle("b", "run b", RUN_COLOURS[1])]
+    runs = [(styles[0], timed), (styles[1], untimed)]
+    assert has_time(runs)
+    fig = curve_figure("loss", runs, x_mode="time")
+    assert [list(t.x) for t in fig.data] == [[0.0, 1.0, 2.0]]  # the run without timestamps is left out
+    assert fig.layout.xaxis.title.text == TIME_KIND
+    assert len(curve_figure("loss", runs).data) == 2  # by step, both runs
