@@ -26,6 +26,7 @@ class View:
     columns: list[str] | None = None  # visible columns; None: the defaults
     selected: list[str] = field(default_factory=list)  # run ids, in selection order (their colours)
     more: list[str] = field(default_factory=list)  # extra facets the user added to the panel
+    ref: str | None = None  # the comparison's reference run (the selection's first, or a baseline, if unset)
 
 
 def _json(values: dict[str, list[str]], key: str) -> Any:
@@ -71,6 +72,7 @@ def parse_view(search: str | None) -> View:
         columns=_str_list(columns) if isinstance(columns, list) else None,
         selected=list(dict.fromkeys(_str_list(_json(values, "sel"))))[:MAX_SELECTED],
         more=_str_list(_json(values, "more")),
+        ref=values.get("ref", [""])[0] or None,
     )
 
 
@@ -94,4 +96,6 @@ def view_query(view: View) -> str:
         parts.append(("sel", _dump(view.selected)))
     if view.more:
         parts.append(("more", _dump(view.more)))
+    if view.ref and view.ref in view.selected:
+        parts.append(("ref", view.ref))
     return "?" + urlencode(parts) if parts else ""

@@ -20,9 +20,10 @@ from ..analysis.compare import Summary, build_summary
 from ..analysis.compare_export import summary_csv, summary_latex, summary_markdown
 from ..analysis.curves import pick_eval_loss
 from ..analysis.hparam_diff import diff_params
-from ..analysis.view import View, view_query
+from ..analysis.view import View, parse_view, view_query
 from ..components.compare import (
     COMPARE_PATH,
+    CompareQuery,
     compare_page,
     compare_search,
     curve_names,
@@ -38,6 +39,9 @@ from ..components.compare import (
 from ..components.compare_charts import RunStyle, curve_figure, needs_redraw_on_zoom
 from ..context import current
 from ..ingest.base import Series
+
+RUNS_PATH = "/"
+COMPARE_PATHS = (COMPARE_PATH, RUNS_PATH)  # the comparison page, and the panel under the runs page's tray
 
 EXPORTS = {
     "csv": (summary_csv, "csv", "text/csv"),
@@ -56,10 +60,20 @@ def _series(run_ids: list[str]) -> dict[str, dict[str, Series]]:
     return {run_id: store.series(run_id) for run_id in run_ids}
 
 
-def _summary(search: str | None, series: dict[str, dict[str, Series]] | None = None) -> Summary:
+def _query(search: str | None, pathname: str | None) -> CompareQuery:
+    """The runs compared: the comparison page's ``runs``, or on the runs page its selection."""
+    if pathname == COMPARE_PATH:
+        return parse_compare(search)
+    view = parse_view(search)
+    return CompareQuery(view.selected, view.ref, 0)
+
+
+def _summary(
+    search: str | None, pathname: str | None, series: dict[str, dict[str, Series]] | None = None
+) -> Summary:
     context = current()
     frame = context.snapshot.runs
-    query = parse_compare(search)
+    query = _query(search, pathname)
     curves = series if series is not None else _series(_known(frame, query.runs))
     eval_loss = {run_id: pick_eval_loss(s) for run_id, s in curves.items()}
     return build_summary(
@@ -75,15 +89,17 @@ def _stamp(frame: pd.DataFrame, run_ids: list[str]) -> str:
     return hashlib.blake2b(repr(rows.to_dict("records")).encode(), digest_size=12).hexdigest()
 
 
-def _render(search: str | None) -> tuple[list[Any], dict[str, Any]]:
+def render_panel(search: str | None, pathname: str | None) -> tuple[list[Any], dict[str, Any]]:
     """The panel's children and the state later callbacks read (runs, styles, curve names, data stamp)."""
     frame = current().snapshot.runs
-    query = parse_compare(search)
+    query = _query(search, pathname)
+    if pathname != COMPARE_PATH and not query.runs:  # the runs page with nothing ticked: no panel
+        return [], {"query_runs": [], "stamp": "", "styles": [], "curves": []}
     notes = (
         [f"only the first 5 runs are compared ({query.dropped} more in the link)"] if query.dropped else []
     )
     series = _series(_known(frame, query.runs))
-    summary = _summary(search, series)
+    summary = _summary(search, pathname, series)
     state: dict[str, Any] = {"query_runs": query.runs, "stamp": _stamp(frame, summary.run_ids)}
     if not summary.run_ids:
         return empty_panel([*notes, *summary.notes]), {**state, "styles": [], "curves": []}
@@ -95,7 +111,7 @@ def _render(search: str | None) -> tuple[list[Any], dict[str, Any]]:
 
 
 def render_compare_page(search: str | None) -> Any:
-    children, state = _render(search)
+    children, state = render_panel(search, COMPARE_PATH)
     back = view_query(View(selected=parse_compare(search).runs))
     return compare_page(children, state, back)
 
@@ -113,16 +129,16 @@ def follow_compare(
     search: str | None, _version: Any, pathname: str | None, state: dict[str, Any] | None
 ) -> tuple[Any, Any]:
     """Redraw the panel when the compared runs changed: another list, or new data for one of them."""
-    if pathname != COMPARE_PATH:
+    if pathname not in COMPARE_PATHS:
         raise PreventUpdate
-    query = parse_compare(search)
+    query = _query(search, pathname)
     state = state or {}
     frame = current().snapshot.runs
     if query.runs == state.get("query_runs") and _stamp(frame, _known(frame, query.runs)) == state.get(
         "stamp"
     ):
         raise PreventUpdate
-    return _render(search)
+    return render_panel(search, pathname)
 
 
 @callback(
@@ -137,10 +153,10 @@ def follow_reference(
     search: str | None, pathname: str | None, state: dict[str, Any] | None
 ) -> tuple[Any, Any]:
     """Another reference, same runs: only the summary moves (charts keep their zoom)."""
-    query = parse_compare(search)
-    if pathname != COMPARE_PATH or not state or query.runs != state.get("query_runs"):
+    query = _query(search, pathname)
+    if pathname not in COMPARE_PATHS or not state or query.runs != state.get("query_runs") or not query.runs:
         raise PreventUpdate  # the panel is redrawn whole by follow_compare
-    summary = _summary(search)
+    summary = _summary(search, pathname)
     return summary_table(summary), summary.reference_id
 
 
@@ -152,26 +168,31 @@ def follow_reference(
     prevent_initial_call=True,
 )
 def write_reference(ref: str | None, search: str | None, pathname: str | None) -> Any:
-    if pathname != COMPARE_PATH or not ref:
+    if pathname not in COMPARE_PATHS or not ref:
         raise PreventUpdate
-    query = parse_compare(search)
-    if ref == query.ref or (query.ref is None and ref == _summary(search).reference_id):
+    query = _query(search, pathname)
+    if ref == query.ref or (query.ref is None and ref == _summary(search, pathname).reference_id):
         raise PreventUpdate  # already shown: the select following the URL, not a choice
-    return compare_search(query.runs, ref)
+    if pathname == COMPARE_PATH:
+        return compare_search(query.runs, ref)
+    view = parse_view(search)  # on the runs page the reference joins the rest of the view
+    view.ref = ref
+    return view_query(view)
 
 
 @callback(
     Output(ids.COMPARE_DOWNLOAD, "data"),
     Input({"type": ids.COMPARE_EXPORT, "format": ALL}, "n_clicks"),
     State(ids.URL, "search"),
+    State(ids.URL, "pathname"),
     prevent_initial_call=True,
 )
-def export_summary(_clicks: list[int], search: str | None) -> Any:
+def export_summary(_clicks: list[int], search: str | None, pathname: str | None) -> Any:
     trigger = ctx.triggered_id
     if not ctx.triggered or not ctx.triggered[0].get("value") or not isinstance(trigger, dict):
         raise PreventUpdate
     writer, extension, mime = EXPORTS[str(trigger["format"])]
-    summary = _summary(search)
+    summary = _summary(search, pathname)
     if not summary.run_ids:
         raise PreventUpdate
     return {

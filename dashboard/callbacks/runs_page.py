@@ -20,9 +20,10 @@ from ..analysis.filters import active_chips
 from ..analysis.runs_view import table_order
 from ..analysis.view import parse_view
 from ..components.filter_panel import filter_panel
-from ..components.runs_page import chips, runs_page, selection_tray, showing_text
+from ..components.runs_page import chips, compare_section, runs_page, selection_tray, showing_text
 from ..components.runs_table import column_defs, runs_table
 from ..context import current
+from .compare import render_panel
 from .view_cache import current_facets, current_view
 
 RUNS_PATH = "/"
@@ -39,7 +40,8 @@ def render_runs_page(search: str | None) -> Any:
     result = current_view(search)
     panel = filter_panel(current_facets(), view.filters, view.more)
     table = runs_table(frame, result.columns, view.sort)
-    return runs_page(panel, table, search or "", columns_key(frame, result.columns, None))
+    compare = compare_section(*render_panel(search, RUNS_PATH))
+    return runs_page(panel, table, search or "", columns_key(frame, result.columns, None), compare)
 
 
 def _chooser_options(frame: Any) -> list[dict[str, str]]:

@@ -187,7 +187,21 @@ def empty_result() -> html.Div:
     )
 
 
-def runs_page(panel: list[Any], table: Any, last_written: str, columns_key: str) -> html.Div:
+def compare_section(children: list[Any], state: dict[str, Any]) -> html.Div:
+    """The comparison of the ticked runs, under the tray (the same panel as ``/compare``)."""
+    return html.Div(
+        [
+            html.Div(children, id=ids.COMPARE_PANEL),
+            dcc.Store(id=ids.COMPARE_STATE, data=state),
+            dcc.Download(id=ids.COMPARE_DOWNLOAD),
+        ],
+        className="runs-compare mt-3",
+    )
+
+
+def runs_page(
+    panel: list[Any], table: Any, last_written: str, columns_key: str, compare: Any = None
+) -> html.Div:
     return html.Div(
         [
             dbc.Row(
@@ -226,6 +240,7 @@ def runs_page(panel: list[Any], table: Any, last_written: str, columns_key: str)
                     ),
                 ]
             ),
+            compare if compare is not None else compare_section([], {}),
             columns_modal(),
             dcc.Download(id=ids.DOWNLOAD),
             dcc.Store(id=ids.LAST_WRITTEN_QUERY, data=last_written),

@@ -243,3 +243,33 @@ def test_dark_mode_is_remembered_and_refresh_can_be_paused(server, open_page) ->
     assert page.evaluate("document.documentElement.getAttribute('data-bs-theme')") == "dark"
     assert not page.locator("#live-switch").is_checked()
     assert watch.errors == []
+
+
+def test_ticked_runs_are_compared_under_the_tray(server, open_page) -> None:  # type: ignore[no-untyped-def]
+    page, watch = open_runs(open_page, server.url + '/?sort=[["name","asc"]]')
+    wait_grid_names(
+        page,
+        [
+            "baseline (moshi-finetune)",
+            "lora_r64 @ 1000",
+            "lora_r64 @ 2000",
+            "ttt_l29_blr1 @ 2000",
+            "ttt_l29_blr1e-2 @ 1000",
+            "ttt_l29_blr1e-2 @ 2000",
+            "ttt_l29_blr1e-3 @ 500",
+            "ttt_l31_blr1e-1 @ 2000",
+        ],
+    )
+    assert page.locator("#compare-panel .compare-head").count() == 0  # nothing ticked, no panel
+    for row in (2, 5):  # lora_r64 @ 2000, ttt_l29_blr1e-2 @ 2000
+        page.locator(f"#runs-table .ag-row[row-index='{row}'] .select-box").click()
+    page.wait_for_function(
+        "document.querySelectorAll('#compare-panel .compare-head').length === 2", timeout=15000
+    )
+    heads = page.locator("#compare-summary .compare-run-name").all_text_contents()
+    assert heads == ["lora_r64 @ 2000", "ttt_l29_blr1e-2 @ 2000"]  # selection order
+    assert "differs" in page.inner_text("#hparam-diff")
+    facet(page, "lora.enable").locator("label", has_text="yes").click()  # filtering keeps the comparison
+    wait_showing(page, f"Showing 2 of {ALL_RUNS} runs")
+    assert page.locator("#compare-panel .compare-head").count() == 2
+    assert watch.errors == []
