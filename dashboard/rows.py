@@ -58,6 +58,17 @@ def param_cell(value: Any) -> Any:
         return str(value)
 
 
+def plain(value: Any) -> Any:
+    """A frame cell as JSON: missing (None, NA, NaN, inf) is None, numpy scalars become Python ones."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars (a float32 NaN is no float: convert, then look again)
+        return plain(value.item())
+    return value
+
+
 def run_row(run_id: str, run: Run, status: str, series_lengths: dict[str, int]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "run_id": run_id,

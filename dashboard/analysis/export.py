@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from ..rows import SERIES_COLUMN
+from ..rows import SERIES_COLUMN, plain
 
 SCHEMA_VERSION = "1.0"
 # A cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets.
@@ -37,16 +36,6 @@ def to_csv(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> str:
     return buffer.getvalue()
 
 
-def _clean(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        return _clean(value.item())
-    return value
-
-
 def run_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as nested records: identity fields, then ``params``, ``metrics``, ``series``."""
     records = []
@@ -56,7 +45,7 @@ def run_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         metrics: dict[str, Any] = {}
         for column, value in row.items():
             key = str(column)
-            value = _clean(value)
+            value = plain(value)
             if key.startswith("params."):
                 if value is not None:
                     params[key[7:]] = value

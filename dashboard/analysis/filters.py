@@ -22,6 +22,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .numbers import MISSING
+
 __all__ = [
     "MISSING",
     "Chip",
@@ -48,7 +50,7 @@ RANGE_DECADES = 2.0
 LOG_RATIO = 100.0
 MAX_PATTERN = 500  # a /regex/ longer than this is refused: the search runs on the server
 
-MISSING = "—"  # the option standing for "this run has no value"
+# MISSING (from .numbers) is also the option standing for "this run has no value".
 
 FacetKind = Literal["bool", "choice", "range"]
 

@@ -1,7 +1,7 @@
 """Numbers as a researcher reads them: 4 significant digits, scientific when tiny or huge.
 
 Lives in ``analysis`` so the exports (Markdown, LaTeX) and the components format
-numbers the same way; ``components.format`` re-exports it for the layouts.
+numbers the same way.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from .. import ids
 from ..analysis.filters import Facet
-from .format import format_number
+from ..analysis.numbers import format_number
 
 # How many param facets the panel shows before "Add a filter…" (active ones always show).
 SHOWN_PARAM_FACETS = 30

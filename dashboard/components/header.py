@@ -24,6 +24,19 @@ def problem_badge_text(n_problems: int) -> str:
     return f"{n_problems} problem" + ("" if n_problems == 1 else "s")
 
 
+def _remembered_switch(switch_id: str, label: str, value: bool) -> dbc.Switch:
+    """A header switch whose position this browser remembers (local storage)."""
+    return dbc.Switch(
+        id=switch_id,
+        label=label,
+        value=value,
+        persistence=True,
+        persistence_type="local",
+        className="text-white mb-0",
+        label_class_name="text-white-50",
+    )
+
+
 def header(n_runs: int, n_problems: int, scanned_at: float | None, roots: list[str]) -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
@@ -41,24 +54,8 @@ def header(n_runs: int, n_problems: int, scanned_at: float | None, roots: list[s
                     [
                         html.Span(run_count_text(n_runs), id=ids.RUN_COUNT, className="text-white"),
                         html.Span(scan_text(scanned_at), id=ids.LAST_SCAN, className="text-white-50"),
-                        dbc.Switch(
-                            id=ids.LIVE_SWITCH,
-                            label="Live",
-                            value=True,
-                            persistence=True,
-                            persistence_type="local",
-                            className="text-white mb-0",
-                            label_class_name="text-white-50",
-                        ),
-                        dbc.Switch(
-                            id=ids.THEME_SWITCH,
-                            label="Dark",
-                            value=False,
-                            persistence=True,
-                            persistence_type="local",
-                            className="text-white mb-0",
-                            label_class_name="text-white-50",
-                        ),
+                        _remembered_switch(ids.LIVE_SWITCH, "Live", True),
+                        _remembered_switch(ids.THEME_SWITCH, "Dark", False),
                         dbc.Button(
                             problem_badge_text(n_problems),
                             id=ids.PROBLEM_BADGE,

@@ -22,8 +22,8 @@ from dash import dcc, html
 
 from .. import ids
 from ..analysis.curves import TrainingSummary, pick_eval_loss, pick_train_loss, training_summary
+from ..analysis.numbers import MISSING, format_number
 from ..ingest.base import Problem, Run, Series
-from .format import MISSING, format_number
 from .run_charts import figures, is_drawable, spike_definition, x_label
 from .run_params import params_card
 

@@ -6,7 +6,6 @@ the browser at once and the CSV export can reproduce exactly what is shown.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +15,7 @@ import pandas as pd
 
 from .. import ids
 from ..analysis.runs_view import IDENTITY_SHOWN, by_coverage, metric_order
-from ..rows import SERIES_COLUMN
+from ..rows import SERIES_COLUMN, plain
 
 NUMBER_FORMAT = {"function": "formatNumber(params.value)"}
 TEXT_FORMAT = {"function": "formatText(params.value)"}
@@ -49,22 +48,12 @@ CELL_CLASS_RULES = {
 }
 
 
-def _cell(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
 def row_data(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Records for the grid: missing values are null (shown as a dash), never NaN."""
     wanted = [c for c in (columns if columns is not None else frame.columns) if c != SERIES_COLUMN]
     if "run_id" not in wanted:
         wanted = ["run_id", *wanted]
-    return [{k: _cell(v) for k, v in row.items()} for row in frame[wanted].to_dict("records")]
+    return [{k: plain(v) for k, v in row.items()} for row in frame[wanted].to_dict("records")]
 
 
 def is_numeric_column(series: pd.Series) -> bool:
