@@ -6,8 +6,10 @@ A broken cache is never fatal: the store keeps working from memory and files.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sqlite3
 import stat
 from pathlib import Path
 from typing import Any
@@ -44,38 +46,118 @@ def prepare_cache_dir(path: Path) -> Path:
     return path
 
 
+SERIES_PREFIX = "series:"
+SQLITE_FILES = ("cache.db", "cache.db-wal", "cache.db-shm")
+
+
 class Cache:
-    """A thin, fault-tolerant wrapper: every failure is logged and read as a miss."""
+    """A thin, fault-tolerant wrapper: every failure is logged and read as a miss.
+
+    The index (entries, folder states, the published snapshot) lives in ``index/``, which
+    never evicts; curves live in ``series/`` under a size limit, so filling the cache with
+    curves can never push the index out. ``heal`` reopens the folder when it was deleted,
+    replaced or corrupted while serving; the caller then writes its state again.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = prepare_cache_dir(path)
-        self._cache: diskcache.Cache | None = diskcache.Cache(str(self.path), size_limit=SIZE_LIMIT)
+        self.broken = False  # an operation failed: reopen on the next heal
+        self.corrupt = False  # ... because the database is damaged: remove it on the next repair
+        self._index: diskcache.Cache | None = None
+        self._series: diskcache.Cache | None = None
+        self._identity: tuple[int, int] | None = None
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self._index = diskcache.Cache(str(self.path / "index"), eviction_policy="none")
+            self._series = diskcache.Cache(str(self.path / "series"), size_limit=SIZE_LIMIT)
+            info = (self.path / "index" / "cache.db").stat()
+            self._identity = (info.st_dev, info.st_ino)
+            self.broken = self.corrupt = False
+        except Exception as exc:
+            log.warning("cannot open the cache in %s; working without it", self.path, exc_info=True)
+            self._index = self._series = None
+            self._failed(exc)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.broken = True
+        # "database is locked" and friends pass; "file is not a database" / "malformed" do not.
+        self.corrupt = self.corrupt or (
+            isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+        )
+
+    def _for(self, key: str) -> diskcache.Cache | None:
+        return self._series if key.startswith(SERIES_PREFIX) else self._index
 
     def get(self, key: str) -> Any:
-        if self._cache is None:
+        cache = self._for(key)
+        if cache is None:
             return None
         try:
-            return self._cache.get(key)
-        except Exception:
+            return cache.get(key)
+        except Exception as exc:
             log.warning("cache read failed for %s; treated as a miss", key, exc_info=True)
+            self._failed(exc)
             return None
 
     def set(self, key: str, value: Any) -> None:
         self.set_many({key: value})
 
     def set_many(self, items: dict[str, Any]) -> None:
-        if self._cache is None or not items:
-            return
+        groups: dict[int, tuple[diskcache.Cache, dict[str, Any]]] = {}
+        for key, value in items.items():
+            cache = self._for(key)
+            if cache is not None:
+                groups.setdefault(id(cache), (cache, {}))[1][key] = value
+        for cache, group in groups.values():
+            try:
+                with cache.transact():
+                    for key, value in group.items():
+                        cache.set(key, value)
+            except Exception as exc:
+                log.warning("cache write failed; continuing without it", exc_info=True)
+                self._failed(exc)
+
+    def moved(self) -> bool:
+        """True when the folder or its index database is no longer the one this process opened."""
         try:
-            with self._cache.transact():
-                for key, value in items.items():
-                    self._cache.set(key, value)
-        except Exception:
-            log.warning("cache write failed; continuing without it", exc_info=True)
+            info = (self.path / "index" / "cache.db").stat()
+        except OSError:
+            return True
+        return (info.st_dev, info.st_ino) != self._identity
+
+    def heal(self, repair: bool = True) -> bool:
+        """Reopen the cache if it was deleted, replaced or corrupted; True when it was reopened.
+
+        With ``repair`` (the scanning process only) a corrupted database is removed first: it
+        only ever held what the files can give again.
+        """
+        moved = self.moved()
+        if not (self.broken or moved) or (not repair and not moved):
+            return False
+        log.warning("the cache in %s was deleted or damaged; reopening it", self.path)
+        self.close()
+        if repair and self.corrupt:
+            for part in ("index", "series"):
+                for name in SQLITE_FILES:
+                    with contextlib.suppress(OSError):
+                        (self.path / part / name).unlink()
+        try:
+            self.path = prepare_cache_dir(self.path)
+        except (OSError, UnsafeCacheDir):
+            log.warning("cannot recreate the cache folder %s", self.path, exc_info=True)
+            self.broken = True
+            return False
+        self._open()
+        return True
 
     def close(self) -> None:
-        if self._cache is not None:
-            self._cache.close()
+        for cache in (self._index, self._series):
+            if cache is not None:
+                with contextlib.suppress(Exception):
+                    cache.close()
+        self._index = self._series = None
 
 
 def open_cache(path: Path | None) -> Cache:
@@ -90,7 +172,8 @@ class JournaledMap:
 
     Writing only the journal keeps a rescan that changed two runs cheap; loading is two
     reads however many entries there are. When the journal grows past a tenth of the
-    base it is folded into a new base.
+    base it is folded into a new base. Base and journal carry the same token, so a reader
+    in another process (``refresh``) re-reads the big base only after a fold.
     """
 
     def __init__(self, cache: Cache, name: str) -> None:
@@ -98,20 +181,40 @@ class JournaledMap:
         self._base_key = f"{name}:base"
         self._journal_key = f"{name}:journal"
         self._base_size = 0
+        self._token = ""
         self._journal: dict[str, Any] = {}
+        self._base: dict[str, Any] | None = None  # kept by readers that refresh
 
-    def load(self) -> dict[str, Any]:
-        base = self._cache.get(self._base_key)
-        journal = self._cache.get(self._journal_key)
-        merged: dict[str, Any] = dict(base) if isinstance(base, dict) else {}
-        self._base_size = len(merged)
-        self._journal = dict(journal) if isinstance(journal, dict) else {}
+    def _read(self, key: str) -> tuple[str, dict[str, Any]]:
+        value = self._cache.get(key)
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict):
+            return str(value[0]), value[1]
+        return "", {}
+
+    def _merge(self, base: dict[str, Any]) -> dict[str, Any]:
+        merged = dict(base)
         for key, value in self._journal.items():
             if isinstance(value, str) and value == _TOMBSTONE:
                 merged.pop(key, None)
             else:
                 merged[key] = value
         return merged
+
+    def load(self, keep_base: bool = False) -> dict[str, Any]:
+        token, base = self._read(self._base_key)
+        journal_token, journal = self._read(self._journal_key)
+        self._token, self._base_size = token, len(base)
+        self._journal = dict(journal) if journal_token == token else {}
+        self._base = base if keep_base else None
+        return self._merge(base)
+
+    def refresh(self) -> dict[str, Any]:
+        """The map as the writing process last saved it; the base is re-read only when it was folded."""
+        journal_token, journal = self._read(self._journal_key)
+        if self._base is None or journal_token != self._token:
+            return self.load(keep_base=True)
+        self._journal = dict(journal)
+        return self._merge(self._base)
 
     def update(self, current: dict[str, Any], changed: dict[str, Any], removed: set[str]) -> None:
         """Record ``changed`` and ``removed``; ``current`` is the whole map after them."""
@@ -120,8 +223,13 @@ class JournaledMap:
         self._journal.update(changed)
         self._journal.update(dict.fromkeys(removed, _TOMBSTONE))
         if len(self._journal) > max(64, self._base_size // 10):
-            self._cache.set_many({self._base_key: current, self._journal_key: {}})
-            self._base_size = len(current)
-            self._journal = {}
+            self.rewrite(current)
         else:
-            self._cache.set(self._journal_key, self._journal)
+            self._cache.set(self._journal_key, (self._token, self._journal))
+
+    def rewrite(self, current: dict[str, Any]) -> None:
+        """Save ``current`` as a new base (after a fold, or when the cache was rebuilt)."""
+        self._token = os.urandom(8).hex()
+        self._cache.set_many({self._base_key: (self._token, current), self._journal_key: (self._token, {})})
+        self._base_size = len(current)
+        self._journal = {}

@@ -17,6 +17,8 @@ from .settings import Settings
 from .store import Snapshot, Store
 
 EXTENSION_KEY = "runboard"
+STALE_SECONDS = 120.0
+FAILURES_UNHEALTHY = 3
 
 
 @dataclass
@@ -30,11 +32,17 @@ class AppContext:
         return self.store.snapshot
 
     def health(self) -> dict[str, Any]:
+        """``ok``, ``starting`` (no scan yet), or ``unhealthy``: scans keep failing or stopped happening."""
         snap = self.snapshot
+        scanner = self.scanner
         now = time.time()
-        scanned = self.scanner.last_success
-        stale = scanned is None or now - scanned > max(3 * self.settings.refresh_seconds, 120)
-        status = "starting" if snap.scanned_at is None else ("unhealthy" if stale else "ok")
+        scanned = scanner.last_success
+        stale = scanned is None or now - scanned > max(3 * self.settings.refresh_seconds, STALE_SECONDS)
+        failing = scanner.failures >= FAILURES_UNHEALTHY
+        if snap.scanned_at is None:
+            status = "unhealthy" if failing else "starting"
+        else:
+            status = "unhealthy" if stale or failing else "ok"
         return {
             "status": status,
             "runs": len(snap.runs),
@@ -42,7 +50,11 @@ class AppContext:
             "last_scan": snap.scanned_at,
             "last_scan_age_seconds": None if snap.scanned_at is None else round(now - snap.scanned_at, 3),
             "last_scan_duration_seconds": round(snap.duration, 4),
-            "last_error": self.scanner.last_error,
+            "last_success": scanned,
+            "failures": scanner.failures,
+            "last_error": scanner.last_error,
+            "scanner": "this worker" if scanner.scanner_pid is None else f"worker pid {scanner.scanner_pid}",
+            "progress": self.store.progress or None,
         }
 
 

@@ -35,8 +35,9 @@ from .unchanged import UnchangedCheck, build_check
 log = logging.getLogger(__name__)
 
 # Bumped when the cached entry layout changes; old entries are then ignored.
-CACHE_SCHEMA = 4
+CACHE_SCHEMA = 5
 SERIES_MEMORY_RUNS = 16
+PROGRESS_EVERY_SECONDS = 0.5
 
 # (path, size, mtime_ns, ctime_ns, inode) per claimed file; ctime also moves on chmod, so a file
 # whose permission is fixed is read again; the inode tells a file swapped in with an equal mtime.
@@ -160,6 +161,13 @@ class Store:
         readers_digest = hashlib.blake2b(
             repr(sorted((r.name, r.version) for r in self.readers)).encode(), digest_size=8
         ).hexdigest()
+        # What several processes over one cache share: the snapshot of these roots read by these readers.
+        self.config_digest = hashlib.blake2b(
+            repr((readers_digest, [(r.label, r.path) for r in self.roots])).encode(), digest_size=8
+        ).hexdigest()
+        self._published_key = f"published:{CACHE_SCHEMA}:{self.config_digest}"
+        self._heartbeat_key = f"heartbeat:{CACHE_SCHEMA}:{self.config_digest}"
+        self._progress_key = f"progress:{CACHE_SCHEMA}:{self.config_digest}"
         self._dir_maps = {
             r.path: JournaledMap(
                 self._cache, f"dirs:{CACHE_SCHEMA}.{STATE_VERSION}:{readers_digest}:{r.path}"
@@ -176,6 +184,10 @@ class Store:
         self.folders_listed = 0
         self.unchanged_rescans = 0  # rescans answered by the fast path (nothing changed)
         self._unchanged: UnchangedCheck | None = None
+        self._following = False  # True while this process reads another worker's scans
+        self._published_version: int | None = None
+        self._progress: dict[str, Any] = {}
+        self._progress_saved = 0.0
         self._snapshot = Snapshot(
             runs=build_frame([]),
             problems=[],
@@ -187,6 +199,11 @@ class Store:
         )
 
     # ------------------------------------------------------------ reading
+    @property
+    def lock_path(self) -> Path:
+        """The scan lease of this configuration (see ``coordination``)."""
+        return self._cache.path / f"scan-{self.config_digest}.lock"
+
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
@@ -255,11 +272,16 @@ class Store:
 
     def _rescan(self) -> Snapshot:
         started = time.time()
+        healed = self._cache.heal()
+        base_frame = self._snapshot.runs
+        if self._following:  # taking over from a scanner that died: rebuild the frame from the index
+            base_frame = self._take_over()
         if not self._loaded:
             self._load_persisted()
-        if self._unchanged is not None and self._unchanged.holds(started):
+        if not healed and self._unchanged is not None and self._unchanged.holds(started):
             self.unchanged_rescans += 1
             return self._republish(started)
+        self._progress = {"started": started, "folders": 0, "runs": 0, "parsed": 0, "root": ""}
         problems: list[Problem] = []
         walk_clean = True
         live: set[str] = set()
@@ -275,7 +297,9 @@ class Store:
                 continue
             previous_dirs = self._dir_states.get(root.path, {})
             walker = Walker(root.path, previous_dirs)
+            listed_before = self.folders_listed
             for claim in walker.walk(self.readers):
+                self._note_progress(root, listed_before + walker.listed, len(live), len(parsed))
                 key = self._entry_key(root, claim)
                 reader = self._readers.get(claim.reader)
                 if reader is None:  # a claim cached by a reader this process does not have
@@ -303,12 +327,18 @@ class Store:
         for key in removed:
             del self._entries[key]
         self._entries.update(parsed)
-        self._entry_map.update(self._entries, parsed, removed)
+        if healed:  # the cache was rebuilt empty: save the whole index again, not a journal
+            self._entry_map.rewrite(self._entries)
+            for root in self.roots:
+                self._dir_maps[root.path].rewrite(self._dir_states.get(root.path, {}))
+            self._published_version = None
+        else:
+            self._entry_map.update(self._entries, parsed, removed)
         for entry in self._entries.values():
             problems.extend(entry.problems)
         now = time.time()
         previous = self._snapshot
-        frame = self._patch_frame(previous.runs, fresh, removed, now)
+        frame = self._patch_frame(base_frame, fresh, removed, now)
         same_problems = list(map(_problem_key, problems)) == list(map(_problem_key, previous.problems))
         changed = frame is not previous.runs or not same_problems
         self._snapshot = Snapshot(
@@ -322,6 +352,7 @@ class Store:
             version=previous.version + (1 if changed or previous.generation == 0 else 0),
         )
         self._unchanged = self._unchanged_check() if walk_clean else None
+        self._progress = {}
         return self._snapshot
 
     def _unchanged_check(self) -> UnchangedCheck | None:
@@ -344,6 +375,104 @@ class Store:
             previous, scanned_at=now, duration=now - started, generation=previous.generation + 1, parsed=0
         )
         return self._snapshot
+
+    # ------------------------------------------------------------ sharing one scan between processes
+    def _note_progress(self, root: Root, folders: int, runs: int, parsed: int) -> None:
+        """Counters of a scan under way; the first scan also saves them for the other workers' pages."""
+        self._progress.update(folders=folders, runs=runs, parsed=parsed, root=root.label)
+        now = time.time()
+        if self._snapshot.scanned_at is None and now - self._progress_saved >= PROGRESS_EVERY_SECONDS:
+            self._progress_saved = now
+            self._cache.set(self._progress_key, dict(self._progress))
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        """How far the scan under way has got (empty when none is): its own, or the scanning worker's."""
+        if self._following and self._snapshot.scanned_at is None:
+            shared = self._cache.get(self._progress_key)
+            return dict(shared) if isinstance(shared, dict) else {}
+        return dict(self._progress)
+
+    def publish(self, health: dict[str, Any]) -> None:
+        """Share the latest snapshot with the workers that read this cache (the frame only when it changed)."""
+        snap = self._snapshot
+        items: dict[str, Any] = {
+            self._heartbeat_key: {
+                "version": snap.version,
+                "generation": snap.generation,
+                "scanned_at": snap.scanned_at,
+                "duration": snap.duration,
+                "parsed": snap.parsed,
+                "pid": os.getpid(),
+                **health,
+            }
+        }
+        if snap.scanned_at is not None and snap.version != self._published_version:
+            refs = {run_id: (ref.entry_key, ref.run.key) for run_id, ref in self._refs.items()}
+            items[self._published_key] = {
+                "version": snap.version,
+                "runs": snap.runs,
+                "problems": snap.problems,
+                "refs": refs,
+            }
+            self._published_version = snap.version
+        self._cache.set_many(items)
+
+    def follow(self) -> dict[str, Any] | None:
+        """Adopt what the scanning worker published; its heartbeat, or None when it has published nothing."""
+        self._cache.heal(repair=False)
+        beat = self._cache.get(self._heartbeat_key)
+        if not isinstance(beat, dict):
+            return None
+        with self._lock:
+            self._following = True
+            snap = self._snapshot
+            if beat.get("scanned_at") is None:
+                return beat
+            if beat.get("version") != snap.version or snap.scanned_at is None:
+                published = self._cache.get(self._published_key)
+                if not isinstance(published, dict):
+                    return beat
+                self._adopt(published)
+            self._snapshot = replace(
+                self._snapshot,
+                scanned_at=beat["scanned_at"],
+                duration=beat.get("duration", 0.0),
+                generation=beat.get("generation", 0),
+                parsed=beat.get("parsed", 0),
+            )
+        return beat
+
+    def _adopt(self, published: dict[str, Any]) -> None:
+        entries = self._entry_map.refresh()
+        self._entries = {k: e for k, e in entries.items() if isinstance(e, Entry)}
+        roots_by_prefix = {self._root_prefix(r): r for r in self.roots}
+        refs: dict[str, RunRef] = {}
+        for run_id, (key, run_key) in published["refs"].items():
+            entry = self._entries.get(key)
+            run = next((r for r in entry.runs if r.key == run_key), None) if entry else None
+            root = roots_by_prefix.get(key[: key.index("\x00") + 1])
+            if run is not None and root is not None:
+                refs[run_id] = RunRef(root=root, entry_key=key, run=run)
+        self._refs = refs
+        self._snapshot = replace(
+            self._snapshot,
+            runs=published["runs"],
+            problems=published["problems"],
+            version=published["version"],
+        )
+
+    def _take_over(self) -> pd.DataFrame:
+        """This process scans from now on: forget the borrowed bookkeeping, re-read the index, re-frame."""
+        log.info("taking over scanning from another worker")
+        self._following = False
+        self._framed.clear()
+        self._refs.clear()
+        self._recent.clear()
+        self._loaded = False
+        self._unchanged = None
+        self._published_version = None
+        return build_frame([])
 
     def _save_dir_states(
         self, root: Root, previous: dict[str, DirState], states: dict[str, DirState]

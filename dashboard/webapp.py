@@ -12,9 +12,11 @@ from dash import dcc, html
 
 from . import callbacks as _callbacks  # noqa: F401  (registers module-level callbacks)
 from . import ids
+from .callbacks.refresh import PROGRESS_POLL_MS
 from .components.header import header
 from .components.problems import problems_panel
 from .context import EXTENSION_KEY, AppContext
+from .coordination import ScanLease
 from .ingest import default_readers
 from .scanner import Scanner
 from .settings import PROJECT_DIR, Settings
@@ -34,7 +36,12 @@ def _layout(context: AppContext) -> html.Div:
             dcc.Location(id=ids.URL, refresh=False),
             header(len(snap.runs), len(problems), snap.scanned_at, [r.path for r in snap.roots]),
             dbc.Container([problems_panel(problems), html.Div(id=ids.PAGE)], fluid=True),
-            dcc.Interval(id=ids.REFRESH_INTERVAL, interval=int(context.settings.refresh_seconds * 1000)),
+            dcc.Interval(
+                id=ids.REFRESH_INTERVAL,
+                interval=PROGRESS_POLL_MS
+                if snap.scanned_at is None
+                else int(context.settings.refresh_seconds * 1000),
+            ),
             dcc.Store(id=ids.SNAPSHOT_VERSION, data=snap.version if snap.scanned_at else None),
         ]
     )
@@ -43,7 +50,7 @@ def _layout(context: AppContext) -> html.Div:
 def create_app(settings: Settings | None = None, start_scanner: bool = True) -> dash.Dash:
     settings = settings or Settings.from_env()
     store = Store(settings.results_dirs, settings.cache_dir, default_readers(settings.log_patterns))
-    scanner = Scanner(store, settings.refresh_seconds)
+    scanner = Scanner(store, settings.refresh_seconds, ScanLease(store.lock_path))
     context = AppContext(settings=settings, store=store, scanner=scanner)
 
     server = flask.Flask("runboard")
@@ -67,6 +74,8 @@ def create_app(settings: Settings | None = None, start_scanner: bool = True) -> 
     if start_scanner:
         scanner.start()
     log.info(
-        "Runboard over %s (cache %s)", ", ".join(map(os.fspath, settings.results_dirs)), store._cache.path
+        "Runboard over %s (cache %s)",
+        ", ".join(map(os.fspath, settings.results_dirs)),
+        store.lock_path.parent,
     )
     return app

@@ -1,0 +1,202 @@
+"""Several workers over one cache: one scans, all serve the same snapshot, another takes over.
+
+Each "worker" here is a Store + Scanner + ScanLease in this process: flock locks belong to
+an open file, so two leases in one process exclude each other exactly as two processes do.
+The real multi-process drills (gunicorn, killed workers) are in tests/integration/test_serving.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard.coordination import ScanLease
+from dashboard.scanner import Scanner
+from dashboard.store import Store
+from tests.fixtures.trees import age_tree, seed_metrics, write_seed_run
+
+
+class Worker:
+    def __init__(self, root: Path, cache: Path) -> None:
+        self.store = Store([root], cache_dir=cache)
+        self.scanner = Scanner(self.store, 30, ScanLease(self.store.lock_path))
+
+    def tick(self) -> None:
+        self.scanner.tick()
+
+    def run_ids(self) -> list[str]:
+        return list(self.store.snapshot.runs["run_id"])
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "results"
+    write_seed_run(root, "exp_a", 1000)
+    write_seed_run(root, "exp_a", 2000, metrics=seed_metrics(sblimp=0.556))
+    write_seed_run(root, "exp_b", 1000)
+    age_tree(root)
+    return root
+
+
+@pytest.fixture
+def workers(tree: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    made = [Worker(tree, tmp_path / "cache") for _ in range(3)]
+    yield made
+    for worker in made:
+        worker.scanner.stop()
+        worker.store.close()
+
+
+EXPECTED = [
+    "exp_a/checkpoints/checkpoint_001000/consolidated",
+    "exp_a/checkpoints/checkpoint_002000/consolidated",
+    "exp_b/checkpoints/checkpoint_001000/consolidated",
+]
+NEW_RUN = "exp_c/checkpoints/checkpoint_000500/consolidated"
+
+
+def test_one_worker_scans_and_the_others_serve_its_snapshot(workers: list[Worker]) -> None:
+    for worker in workers:
+        worker.tick()
+    scanner, *readers = workers
+    assert scanner.scanner.scanning_here and scanner.store.parse_count == 3
+    for reader in readers:
+        assert not reader.scanner.scanning_here
+        assert reader.store.parse_count == 0 and reader.store.folders_listed == 0  # no walk, no parse
+        assert reader.scanner.first_scan_done.is_set()
+        pd.testing.assert_frame_equal(reader.store.snapshot.runs, scanner.store.snapshot.runs)
+        assert reader.store.snapshot.version == scanner.store.snapshot.version
+        assert reader.store.snapshot.scanned_at == scanner.store.snapshot.scanned_at
+    # Run pages and curves work on a reading worker too.
+    run = readers[0].store.run(EXPECTED[1])
+    assert run is not None and run.metrics["sblimp_accuracy"] == 0.556
+    assert readers[0].store.series(EXPECTED[0]) == scanner.store.series(EXPECTED[0])
+
+
+def test_readers_pick_up_what_the_scanner_found_next(workers: list[Worker], tree: Path) -> None:
+    for worker in workers:
+        worker.tick()
+    write_seed_run(tree, "exp_c", 500)
+    age_tree(tree / "exp_c")
+    workers[0].tick()
+    workers[1].tick()
+    assert workers[1].run_ids() == [*EXPECTED, NEW_RUN]
+    assert workers[1].store.snapshot.version == workers[0].store.snapshot.version
+    assert workers[1].store.parse_count == 0
+
+
+def test_unchanged_rescan_only_moves_the_scan_time(workers: list[Worker]) -> None:
+    for worker in workers:
+        worker.tick()
+    frame = workers[1].store.snapshot.runs
+    version = workers[1].store.snapshot.version
+    workers[0].tick()
+    workers[1].tick()
+    assert workers[1].store.snapshot.runs is frame  # nothing re-read, nothing rebuilt
+    assert workers[1].store.snapshot.version == version
+    assert workers[1].store.snapshot.scanned_at == workers[0].store.snapshot.scanned_at
+
+
+def test_another_worker_takes_over_when_the_scanner_stops(workers: list[Worker], tree: Path) -> None:
+    for worker in workers:
+        worker.tick()
+    before = workers[0].store.snapshot.version
+    workers[0].scanner.stop()  # releases the lease, as the kernel does for a dead process
+    workers[1].tick()
+    workers[2].tick()
+    assert workers[1].scanner.scanning_here and not workers[2].scanner.scanning_here
+    assert workers[1].run_ids() == EXPECTED
+    assert workers[1].store.parse_count == 0  # the index came from the cache, not the files
+    assert workers[1].store.snapshot.version > before
+    write_seed_run(tree, "exp_c", 500)
+    age_tree(tree / "exp_c")
+    workers[1].tick()
+    workers[2].tick()
+    assert workers[2].run_ids() == [*EXPECTED, NEW_RUN]
+    assert workers[1].store.parse_count == 1
+
+
+def test_a_lock_in_a_wiped_cache_folder_is_taken_anew(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    first, second = ScanLease(cache / "scan.lock"), ScanLease(cache / "scan.lock")
+    assert first.try_acquire() and not second.try_acquire()
+    (cache / "scan.lock").unlink()
+    assert not first.still_valid()
+    first.release()
+    assert second.try_acquire() and second.still_valid()
+    assert not first.try_acquire()
+    second.release()
+
+
+def test_cache_folder_deleted_while_serving_is_rebuilt_and_nothing_is_lost(
+    workers: list[Worker], tree: Path, tmp_path: Path
+) -> None:
+    for worker in workers:
+        worker.tick()
+    shutil.rmtree(tmp_path / "cache")
+    workers[0].tick()  # scanner: heals, keeps its runs, saves the whole index again
+    workers[1].tick()
+    assert workers[0].run_ids() == EXPECTED and workers[1].run_ids() == EXPECTED
+    assert (tmp_path / "cache").stat().st_mode & 0o777 == 0o700
+    restarted = Store([tree], cache_dir=tmp_path / "cache")
+    restarted.rescan()
+    assert list(restarted.snapshot.runs["run_id"]) == EXPECTED
+    assert restarted.parse_count == 0  # everything was saved again after the wipe
+    restarted.close()
+
+
+def test_corrupted_cache_is_replaced_and_the_scan_goes_on(tree: Path, tmp_path: Path) -> None:
+    store = Store([tree], cache_dir=tmp_path / "cache")
+    store.rescan()
+    store.close()
+    (tmp_path / "cache" / "index" / "cache.db").write_bytes(b"this is not a database" * 100)
+    for name in ("cache.db-wal", "cache.db-shm"):
+        (tmp_path / "cache" / "index" / name).unlink(missing_ok=True)
+    damaged = Store([tree], cache_dir=tmp_path / "cache")  # opening fails: works from the files
+    damaged.rescan()
+    assert list(damaged.snapshot.runs["run_id"]) == EXPECTED
+    damaged.close()
+    again = Store([tree], cache_dir=tmp_path / "cache")
+    again.rescan()
+    assert list(again.snapshot.runs["run_id"]) == EXPECTED
+    assert again.parse_count == 0  # the rebuilt cache held the index
+    again.close()
+
+
+def test_failing_scans_keep_the_last_snapshot_and_turn_health_unhealthy(
+    workers: list[Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.context import AppContext
+    from dashboard.settings import Settings
+
+    scanner, reader = workers[0], workers[1]
+    scanner.tick()
+    reader.tick()
+    contexts = [AppContext(Settings(refresh_seconds=30), w.store, w.scanner) for w in (scanner, reader)]
+    assert [c.health()["status"] for c in contexts] == ["ok", "ok"]
+
+    def broken() -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(scanner.store, "rescan", broken)
+    waits = [scanner.scanner.tick() for _ in range(3)]
+    assert waits == [2.0, 4.0, 8.0]  # retried sooner than the 30 s interval, backing off
+    reader.tick()
+    for context in contexts:
+        health = context.health()
+        assert health["status"] == "unhealthy"
+        assert health["failures"] == 3 and health["last_error"] == "RuntimeError: disk on fire"
+        assert health["runs"] == 3  # the last good snapshot is still served
+    assert contexts[0].health()["scanner"] == "this worker"
+    assert contexts[1].health()["scanner"] == f"worker pid {os.getpid()}"
+    monkeypatch.undo()
+    time.sleep(0.01)
+    scanner.tick()
+    reader.tick()
+    assert [c.health()["status"] for c in contexts] == ["ok", "ok"]
