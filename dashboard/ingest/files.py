@@ -6,6 +6,7 @@ message is what the user sees in the problems panel.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import io
 import json
@@ -79,6 +80,17 @@ def _read_upto(handle: io.FileIO, limit: int) -> bytes:
     return b"".join(parts)
 
 
+def _utf16_as_utf8(data: bytes) -> bytes:
+    """UTF-16 with a byte-order mark (what PowerShell's ``>`` writes) re-encoded as UTF-8;
+    other bytes unchanged. Its NUL bytes would otherwise make it look binary."""
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data
+    try:
+        return data.decode("utf-16").encode("utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableFile("UTF-16 text with undecodable bytes") from None
+
+
 def _describe_bad_bytes(data: bytes) -> str | None:
     if not data.strip():
         return "empty file"
@@ -91,8 +103,9 @@ def _describe_bad_bytes(data: bytes) -> str | None:
 
 def load_json(path: str) -> Any:
     """Parse a JSON file. Accepts a UTF-8 BOM and the ``NaN``/``Infinity`` tokens
-    Python's json module writes (orjson refuses them, so we fall back)."""
-    data = read_bytes(path)
+    Python's json module writes (orjson refuses them, so we fall back), and UTF-16
+    with a byte-order mark."""
+    data = _utf16_as_utf8(read_bytes(path))
     bad = _describe_bad_bytes(data)
     if bad:
         raise UnreadableFile(bad)
@@ -125,8 +138,8 @@ def load_json_object(path: str) -> dict[str, Any]:
 
 def read_text(path: str, limit: int = MAX_JSON_BYTES) -> str:
     """Decode a text file leniently: undecodable bytes become U+FFFD, CRLF is kept
-    for the caller's ``splitlines``."""
-    data = read_bytes(path, limit)
+    for the caller's ``splitlines``. UTF-16 with a byte-order mark is decoded as such."""
+    data = _utf16_as_utf8(read_bytes(path, limit))
     bad = _describe_bad_bytes(data)
     if bad:
         raise UnreadableFile(bad)

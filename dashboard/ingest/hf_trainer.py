@@ -125,7 +125,7 @@ class _State:
 
 class HFTrainerReader:
     name = "hf_trainer"
-    version = 2
+    version = 3
 
     def claim(self, folder: Folder) -> Claim | None:
         own = (STATE, *RESULTS, *SNAPSHOT_FILES[1:])
@@ -156,11 +156,11 @@ class HFTrainerReader:
         loaded = _load_states(by_place, problems)
         state = max(loaded, key=_State.rank) if loaded else None  # ties: first loaded, the root
         read_files = [s.path for s in loaded]
-        metrics, results_read = _read_results(root, problems)
+        metrics, results_read, results_notes = _read_results(root, problems)
         read_files += results_read
         if state is None and not results_read:
             return ReadResult(problems=problems)
-        notes = _snapshot_notes(by_place, state, root)
+        notes = _snapshot_notes(by_place, state, root) + results_notes
         places = [""] + [s.where for s in sorted(loaded, key=_State.rank, reverse=True) if s.where]
         params, configs_read = _read_configs(by_place, places, problems)
         read_files += configs_read
@@ -247,10 +247,14 @@ def _load_states(by_place: Mapping[str, Mapping[str, str]], problems: list[Probl
     return loaded
 
 
-def _read_results(root: Mapping[str, str], problems: list[Problem]) -> tuple[dict[str, float], list[str]]:
-    """Final metrics from the ``*_results.json`` files (finite numbers only)."""
+def _read_results(
+    root: Mapping[str, str], problems: list[Problem]
+) -> tuple[dict[str, float], list[str], list[str]]:
+    """Final metrics from the ``*_results.json`` files (finite numbers only), the files read,
+    and a note per file naming its NaN / infinite values (read as missing)."""
     metrics: dict[str, float] = {}
     read: list[str] = []
+    notes: list[str] = []
     for name in RESULTS:
         path = root.get(name)
         if path is None:
@@ -261,11 +265,16 @@ def _read_results(root: Mapping[str, str], problems: list[Problem]) -> tuple[dic
             problems.append(Problem(path, READER.name, str(exc)))
             continue
         read.append(path)
+        non_finite: list[str] = []
         for key, value in data.items():
             number = _finite(value)
             if number is not None:
                 metrics[str(key)] = number
-    return metrics, read
+            elif _number(value) is not None:
+                non_finite.append(str(key))
+        if non_finite:
+            notes.append(f"{name}: {', '.join(non_finite)} not finite (NaN or infinite); not used.")
+    return metrics, read, notes
 
 
 def _read_configs(

@@ -58,7 +58,7 @@ def _tag_order(path: str) -> tuple[int, str]:
 
 class JsonlMetricsReader:
     name = "jsonl_metrics"
-    version = 1
+    version = 2
 
     def claim(self, folder: Folder) -> Claim | None:
         logs = [n for n in folder.files if _tag(n) is not None]
@@ -97,11 +97,19 @@ class JsonlMetricsReader:
         _fill_series(run, parsed)
         if not run.series and not run.params:
             if not result.problems and logs:
-                result.problems.append(Problem(logs[0], self.name, "no metric rows yet"))
+                result.problems.append(Problem(logs[0], self.name, _no_values_reason(parsed)))
             return result
         run.files.sort()
         result.runs.append(run)
         return result
+
+
+def _no_values_reason(parsed: list[_Log]) -> str:
+    """Why logs gave no run: nothing written yet, or rows without a single number."""
+    rows = sum(log.rows for log in parsed)
+    if not rows:
+        return "no metric rows yet"
+    return f"no numeric values in {rows} row{'s' if rows > 1 else ''} (numbers written as text are not read)"
 
 
 def _args_file(names: frozenset[str]) -> list[str]:
@@ -172,6 +180,7 @@ class _Log:
     series: dict[str, Series] = field(default_factory=dict)
     repeated: int = 0
     unstepped: int = 0
+    rows: int = 0  # JSON objects read, with or without a number
     notes: list[str] = field(default_factory=list)
 
 
@@ -295,6 +304,7 @@ def _read_log(path: str, problems: list[Problem], reader: str) -> _Log | None:
         first = f"first at line {bad[0]}" if len(bad) > 1 else f"line {bad[0]}"
         plural = "s" if len(bad) > 1 else ""
         problems.append(Problem(path, reader, f"{len(bad)} malformed line{plural} skipped ({first})"))
+    log.rows = len(columns.steps)
     _collect(log, columns)
     return log
 

@@ -50,7 +50,7 @@ BRACKETS_RE = re.compile(r"[\[\]{}]")
 
 class LightningCsvReader:
     name = "lightning_csv"
-    version = 1
+    version = 2
 
     def claim(self, folder: Folder) -> Claim | None:
         if METRICS not in folder.files:

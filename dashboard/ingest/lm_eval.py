@@ -104,7 +104,7 @@ def _other_format(names: Iterable[str]) -> bool:
 
 class LmEvalReader:
     name = "lm_eval"
-    version = 1
+    version = 2
 
     def claim(self, folder: Folder) -> Claim | None:
         """Claim a folder with harness-named JSON (``results*``, ``*step<N>*``,

@@ -52,7 +52,7 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class MlflowReader:
     name = "mlflow"
-    version = 1
+    version = 2
 
     def claim(self, folder: Folder) -> Claim | None:
         named = os.path.basename(os.path.normpath(folder.path)) == STORE_DIR

@@ -191,7 +191,7 @@ class PaperMetricsReader:
     """Claims folders holding ``*paper_metrics_results.json``; one run per results file."""
 
     name = "paper_metrics"
-    version = 1
+    version = 2
 
     def claim(self, folder: Folder) -> Claim | None:
         has_results = RESULTS in folder.files
