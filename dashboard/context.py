@@ -6,6 +6,7 @@ a test can build several apps over different trees.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ class AppContext:
             "last_success": scanned,
             "failures": scanner.failures,
             "last_error": scanner.last_error,
+            "worker_pid": os.getpid(),
             "scanner": "this worker" if scanner.scanner_pid is None else f"worker pid {scanner.scanner_pid}",
             "progress": self.store.progress or None,
         }

@@ -91,12 +91,13 @@ def test_refresh_sends_news_only_when_something_changed(app, tree: Path) -> None
         assert unchanged[0].__class__.__name__ == "NoUpdate"
         write_seed_run(tree, "exp", 2000)
         context.scanner.scan_now()
-        count, badge, _color, _panel, version, _scan = refresh(2, shown)
+        count, badge, _color, _panel, version, _scan, interval = refresh(2, shown)
         response, _url, _written = serve_rows({"startRow": 0, "endRow": 100, "sortModel": []}, "")
         rows = response["rowData"]
     assert count == "3 runs"
     assert badge == "0 problems"
     assert version == context.snapshot.version != shown
+    assert interval == 1000  # the refresh interval (1 s here) once a scan has landed
     assert sorted(r["name"] for r in rows) == ["exp @ 1000", "exp @ 2000", "hf_run"]
 
 
