@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from .settings import LOOPBACK_HOSTS as LOOPBACK
 from .settings import Settings
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def serve(settings: Settings) -> int:

@@ -15,6 +15,7 @@ import platformdirs
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_DIR / "data"
 DEFAULT_REFRESH_SECONDS = 30.0
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def default_cache_dir() -> Path:
@@ -48,6 +49,9 @@ class Settings:
     metric_directions: dict[str, str] = field(default_factory=dict)
     # Extra regular expressions for the plain-text log reader (named groups: step + metrics).
     log_patterns: list[str] = field(default_factory=list)
+    # HTTP basic auth for a shared server: on when both are set, off when neither is.
+    auth_user: str | None = None
+    auth_password: str | None = field(default=None, repr=False)  # never in logs or tracebacks
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,4 +67,25 @@ class Settings:
             settings.metric_directions = _parse_directions(env["RUNBOARD_METRIC_DIRECTIONS"])
         if env.get("RUNBOARD_LOG_PATTERNS"):
             settings.log_patterns = [p for p in env["RUNBOARD_LOG_PATTERNS"].split("\n") if p.strip()]
+        settings.auth_user = env.get("RUNBOARD_AUTH_USER") or None
+        settings.auth_password = env.get("RUNBOARD_AUTH_PASSWORD") or None
         return settings
+
+    def check_auth(self) -> None:
+        """Refuse half-configured authentication rather than silently serving without it.
+
+        Called when the app is built (``security.install``), not by ``from_env``: ``runboard scan``
+        reads the same environment and has no use for a login.
+        """
+        if self.auth_password and not self.auth_user:
+            raise ValueError(
+                "RUNBOARD_AUTH_PASSWORD is set but RUNBOARD_AUTH_USER is not: set both to require a login, "
+                "or neither to serve without one"
+            )
+        if self.auth_user and not self.auth_password:
+            raise ValueError(
+                "RUNBOARD_AUTH_USER is set but RUNBOARD_AUTH_PASSWORD is not: set both to require a login, "
+                "or neither to serve without one"
+            )
+        if self.auth_user and ":" in self.auth_user:
+            raise ValueError("RUNBOARD_AUTH_USER must not contain ':' (HTTP basic auth cannot send it)")

@@ -11,7 +11,7 @@ import flask
 from dash import dcc, html
 
 from . import callbacks as _callbacks  # noqa: F401  (registers module-level callbacks)
-from . import ids
+from . import ids, security
 from .callbacks.refresh import PROGRESS_POLL_MS
 from .components.header import header
 from .components.problems import problems_panel
@@ -49,11 +49,13 @@ def _layout(context: AppContext) -> html.Div:
 
 def create_app(settings: Settings | None = None, start_scanner: bool = True) -> dash.Dash:
     settings = settings or Settings.from_env()
+    settings.check_auth()  # a half-configured login is refused before anything is created
     store = Store(settings.results_dirs, settings.cache_dir, default_readers(settings.log_patterns))
     scanner = Scanner(store, settings.refresh_seconds, ScanLease(store.lock_path))
     context = AppContext(settings=settings, store=store, scanner=scanner)
 
     server = flask.Flask("runboard")
+    security.install(server, settings)
     server.extensions[EXTENSION_KEY] = context
     app = dash.Dash(
         "runboard",
