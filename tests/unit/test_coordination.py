@@ -18,7 +18,7 @@ import pytest
 from dashboard.coordination import ScanLease
 from dashboard.scanner import Scanner
 from dashboard.store import Store
-from tests.fixtures.trees import age_tree, seed_metrics, write_seed_run
+from tests.fixtures.trees import age_tree, seed_metrics, write_hf_run, write_seed_run
 
 
 class Worker:
@@ -200,3 +200,20 @@ def test_failing_scans_keep_the_last_snapshot_and_turn_health_unhealthy(
     scanner.tick()
     reader.tick()
     assert [c.health()["status"] for c in contexts] == ["ok", "ok"]
+
+
+def test_two_hosts_with_their_own_caches_give_the_same_answers(tree: Path, tmp_path: Path) -> None:
+    """Beyond one machine: two app hosts over the same roots, each with its own cache, agree —
+    even when one watched the tree grow and the other saw it whole at once."""
+    early = Store([tree], cache_dir=tmp_path / "host-a")
+    early.rescan()
+    write_seed_run(tree, "a_first", 500, metrics={"extra_metric": 1.5, **seed_metrics(sblimp=0.6)})
+    write_hf_run(tree, "hf_late")
+    age_tree(tree)
+    early.rescan()
+    late = Store([tree], cache_dir=tmp_path / "host-b")
+    late.rescan()
+    pd.testing.assert_frame_equal(early.snapshot.runs, late.snapshot.runs)
+    assert [p.as_dict() for p in early.snapshot.problems] == [p.as_dict() for p in late.snapshot.problems]
+    early.close()
+    late.close()
