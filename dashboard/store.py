@@ -420,12 +420,12 @@ class Store:
 
     def follow(self) -> dict[str, Any] | None:
         """Adopt what the scanning worker published; its heartbeat, or None when it has published nothing."""
+        self._following = True
         self._cache.heal(repair=False)
         beat = self._cache.get(self._heartbeat_key)
         if not isinstance(beat, dict):
             return None
         with self._lock:
-            self._following = True
             snap = self._snapshot
             if beat.get("scanned_at") is None:
                 return beat

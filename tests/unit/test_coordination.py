@@ -217,3 +217,50 @@ def test_two_hosts_with_their_own_caches_give_the_same_answers(tree: Path, tmp_p
     assert [p.as_dict() for p in early.snapshot.problems] == [p.as_dict() for p in late.snapshot.problems]
     early.close()
     late.close()
+
+
+class SlowReader:
+    """The seed reader on a slow network disk: every read takes a while."""
+
+    def __init__(self, delay: float) -> None:
+        from dashboard.ingest import paper_metrics
+
+        self._inner = paper_metrics.READER
+        self.name, self.version, self.delay = self._inner.name, self._inner.version, delay
+
+    def claim(self, folder):  # type: ignore[no-untyped-def]
+        return self._inner.claim(folder)
+
+    def read(self, claim):  # type: ignore[no-untyped-def]
+        time.sleep(self.delay)
+        return self._inner.read(claim)
+
+
+def test_first_scan_progress_is_shown_by_every_worker(tmp_path: Path) -> None:
+    from dashboard.callbacks.refresh import progress_text
+
+    root = tmp_path / "results"
+    for step in range(1, 9):
+        write_seed_run(root, "exp", step * 100)
+    age_tree(root)
+    scanning = Store([root], cache_dir=tmp_path / "cache", readers=[SlowReader(0.25)])
+    reading = Store([root], cache_dir=tmp_path / "cache", readers=[SlowReader(0.25)])
+    scanner = Scanner(scanning, 30, ScanLease(scanning.lock_path))
+    follower = Scanner(reading, 30, ScanLease(reading.lock_path))
+    assert progress_text(scanning.progress) == "Scanning…"  # nothing under way yet
+    scanner.start()
+    time.sleep(1.2)
+    follower.tick()
+    mine, shared = scanning.progress, reading.progress
+    assert 0 < mine["runs"] < 8 and mine["root"] == "results"
+    assert 0 < shared["runs"] <= mine["runs"]  # saved every half second for the other workers
+    assert progress_text(shared).startswith("Scanning in results… ")
+    assert progress_text({"root": "results", "folders": 12400, "runs": 3100}) == (
+        "Scanning in results… 12,400 folders, 3,100 runs so far"
+    )
+    scanner.first_scan_done.wait(10)
+    follower.tick()
+    assert len(reading.snapshot.runs) == 8 and reading.progress == {} and scanning.progress == {}
+    scanner.stop()
+    scanning.close()
+    reading.close()
