@@ -7,7 +7,18 @@ dagcomponentfuncs.RunLink = function (props) {
   var runId = String(props.data.run_id);
   var href = "/run/" + runId.split("/").map(encodeURIComponent).join("/");
   var text = props.value === null || props.value === undefined ? runId : String(props.value);
-  return React.createElement("a", { href: href, className: "run-link", title: text }, text);
+  // The recommended run's star is drawn by CSS (.rb-recommended::before), so the cell's text stays the name.
+  var recommended = Boolean(props.data._recommended);
+  return React.createElement(
+    "a",
+    {
+      href: href,
+      className: recommended ? "run-link rb-recommended" : "run-link",
+      title: text,
+      "aria-description": recommended ? "recommended run" : undefined,
+    },
+    text
+  );
 };
 
 // The selection checkbox. Controlled by the server's "_selected" flag: a click only asks
@@ -28,4 +39,11 @@ dagcomponentfuncs.SelectBox = function (props) {
     ? React.createElement("span", { className: "swatch", style: { backgroundColor: props.data._colour } })
     : null;
   return React.createElement("span", { className: "select-cell" }, box, swatch);
+};
+
+// The recommendation score: one decimal so totals line up; unscored runs show a dash.
+dagcomponentfuncs.ScoreCell = function (props) {
+  var value = props.value;
+  var text = typeof value === "number" && isFinite(value) ? value.toFixed(1) : "\u2014";
+  return React.createElement("span", { className: "score-cell" }, text);
 };

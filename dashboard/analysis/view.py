@@ -1,10 +1,10 @@
 """The runs page's view state, and its round trip through the URL query string.
 
 Everything a researcher would share lives here — filters, search, sort, visible
-columns, selection — so a copied URL reproduces the view and the browser's
-back/forward buttons walk through changes. Each part is its own query
-parameter holding JSON (run ids and metric names may contain commas and
-slashes); a part that does not parse is dropped, never an error.
+columns, selection, the recommendation's preset and weights — so a copied URL
+reproduces the view and the browser's back/forward buttons walk through changes.
+Each part is its own query parameter holding JSON (run ids and metric names may
+contain commas and slashes); a part that does not parse is dropped, never an error.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from .filters import clean_state
+from .recommend_view import clean_rec
 
 MAX_SELECTED = 5
 
@@ -27,6 +28,7 @@ class View:
     selected: list[str] = field(default_factory=list)  # run ids, in selection order (their colours)
     more: list[str] = field(default_factory=list)  # extra facets the user added to the panel
     ref: str | None = None  # the comparison's reference run (the selection's first, or a baseline, if unset)
+    rec: dict[str, Any] = field(default_factory=dict)  # the recommendation (analysis.recommend_view state)
 
 
 def _json(values: dict[str, list[str]], key: str) -> Any:
@@ -73,6 +75,7 @@ def parse_view(search: str | None) -> View:
         selected=list(dict.fromkeys(_str_list(_json(values, "sel"))))[:MAX_SELECTED],
         more=_str_list(_json(values, "more")),
         ref=values.get("ref", [""])[0] or None,
+        rec=clean_rec(_json(values, "rec")),
     )
 
 
@@ -98,4 +101,7 @@ def view_query(view: View) -> str:
         parts.append(("more", _dump(view.more)))
     if view.ref and view.ref in view.selected:
         parts.append(("ref", view.ref))
+    rec = clean_rec(view.rec)
+    if rec:
+        parts.append(("rec", _dump(rec)))
     return "?" + urlencode(parts) if parts else ""

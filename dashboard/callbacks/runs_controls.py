@@ -41,7 +41,8 @@ def _range_value(value: list[float], low: float, high: float, log: bool) -> list
     return [None if lo_open else convert(lo), None if hi_open else convert(hi)]
 
 
-def _write(search: str | None, **changes: Any) -> tuple[str, str]:
+def write_view(search: str | None, **changes: Any) -> tuple[str, str]:
+    """The query with ``changes`` applied to the view, twice: for ``URL_OUT``'s two outputs."""
     view = parse_view(search)
     for name, value in changes.items():
         setattr(view, name, value)
@@ -96,7 +97,7 @@ def write_filters(
     new = clean_state(state)
     if new == clean_state(view.filters) and more == view.more:
         return no_update, no_update
-    return _write(search, filters=new, more=more)
+    return write_view(search, filters=new, more=more)
 
 
 @callback(
@@ -113,8 +114,8 @@ def remove_filters(_chips: list[int], _reset: int, _empty: int, search: str | No
         return no_update, no_update  # a chip button appearing, not a click
     view = parse_view(search)
     if isinstance(trigger, dict) and trigger.get("type") == ids.CHIP:
-        return _write(search, filters=clean_state(remove_chip(view.filters, str(trigger["key"]))))
-    return _write(search, filters={}, more=[])
+        return write_view(search, filters=clean_state(remove_chip(view.filters, str(trigger["key"]))))
+    return write_view(search, filters={}, more=[])
 
 
 @callback(
@@ -126,10 +127,10 @@ def remove_filters(_chips: list[int], _reset: int, _empty: int, search: str | No
 )
 def write_columns(chosen: list[str] | None, _default: int, search: str | None) -> tuple[Any, Any]:
     if ctx.triggered_id == ids.COLUMNS_DEFAULT:
-        return _write(search, columns=None)
+        return write_view(search, columns=None)
     if chosen is None or list(chosen) == current_view(search).columns:
         return no_update, no_update
-    return _write(search, columns=list(chosen))
+    return write_view(search, columns=list(chosen))
 
 
 @callback(
@@ -161,7 +162,7 @@ def write_selection(
             selected.append(run_id)
         elif not want:
             selected = [r for r in selected if r != run_id]
-    query, written = _write(search, selected=selected)
+    query, written = write_view(search, selected=selected)
     return query, written, None
 
 

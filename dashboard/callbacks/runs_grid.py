@@ -11,10 +11,20 @@ from typing import Any
 from dash import Input, Output, State, callback, no_update
 
 from .. import ids
+from ..analysis.recommend_view import SCORE_COLUMN, Recommendation
 from ..analysis.view import parse_view, view_query
+from ..components.recommendation import name_tips
 from ..components.runs_page import RUN_COLOURS
-from ..components.runs_table import BEST_FIELD, COLOUR_FIELD, SELECTED_FIELD, WORST_FIELD, row_data
-from .view_cache import current_view
+from ..components.runs_table import (
+    BEST_FIELD,
+    COLOUR_FIELD,
+    NAME_TIP_FIELD,
+    RECOMMENDED_FIELD,
+    SELECTED_FIELD,
+    WORST_FIELD,
+    row_data,
+)
+from .view_cache import current_recommendation, current_view
 
 
 def _sort_model(request: dict[str, Any]) -> list[dict[str, str]]:
@@ -23,6 +33,18 @@ def _sort_model(request: dict[str, Any]) -> list[dict[str, str]]:
         for s in request.get("sortModel") or []
         if s.get("sort") in ("asc", "desc") and s.get("colId")
     ]
+
+
+def _add_scores(rows: list[dict[str, Any]], recommendation: Recommendation) -> None:
+    """Each row's total, the recommended run's flag, and the name's tooltip (place, total, reasons)."""
+    totals = recommendation.totals
+    winner = recommendation.result.winner
+    tips = name_tips(recommendation.result, {row["run_id"] for row in rows})
+    for row in rows:
+        run_id = row["run_id"]
+        row[SCORE_COLUMN] = totals.get(run_id)
+        row[RECOMMENDED_FIELD] = winner is not None and run_id == winner.run_id
+        row[NAME_TIP_FIELD] = tips.get(run_id) or row.get("name") or run_id
 
 
 @callback(
@@ -50,6 +72,7 @@ def serve_rows(request: dict[str, Any] | None, search: str | None) -> tuple[Any,
         row[BEST_FIELD], row[WORST_FIELD] = best, worst
         row[SELECTED_FIELD] = row["run_id"] in colours
         row[COLOUR_FIELD] = colours.get(row["run_id"])
+    _add_scores(rows, current_recommendation(search))
     response = {"rowData": rows, "rowCount": len(result.rows)}
     if sort_model == view.sort:
         return response, no_update, no_update

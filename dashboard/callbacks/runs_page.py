@@ -20,18 +20,24 @@ from ..analysis.filters import active_chips
 from ..analysis.runs_view import table_order
 from ..analysis.view import parse_view
 from ..components.filter_panel import filter_panel
+from ..components.recommendation import recommendation_card
 from ..components.runs_page import chips, compare_section, runs_page, selection_tray, showing_text
 from ..components.runs_table import column_defs, runs_table
 from ..context import current
 from .compare import render_panel
-from .view_cache import current_facets, current_view
+from .view_cache import current_facets, current_recommendation, current_view
 
 RUNS_PATH = "/"
 
 
-def columns_key(frame: Any, visible: list[str], sort: Any) -> str:
+def columns_key(frame: Any, visible: list[str], sort: Any, scored: bool = False) -> str:
     """What the grid's column definitions depend on; equal keys mean nothing to resend."""
-    return json.dumps([list(frame.columns), visible, sort])
+    return json.dumps([list(frame.columns), visible, sort, scored])
+
+
+def is_scored(search: str | None) -> bool:
+    """A recommendation is active (it ranks some run): the table shows its score column."""
+    return current_recommendation(search).result.winner is not None
 
 
 def render_runs_page(search: str | None) -> Any:
@@ -39,9 +45,13 @@ def render_runs_page(search: str | None) -> Any:
     view = parse_view(search)
     result = current_view(search)
     panel = filter_panel(current_facets(), view.filters, view.more)
-    table = runs_table(frame, result.columns, view.sort)
+    scored = is_scored(search)
+    table = runs_table(frame, result.columns, view.sort, scored)
     compare = compare_section(*render_panel(search, RUNS_PATH))
-    return runs_page(panel, table, search or "", columns_key(frame, result.columns, None), compare)
+    names = dict(zip(result.rows["run_id"].astype(str), result.rows["name"].astype(str), strict=True))
+    card = recommendation_card(current_recommendation(search), names)
+    key = columns_key(frame, result.columns, None, scored)
+    return runs_page(panel, table, search or "", key, compare, card)
 
 
 def _chooser_options(frame: Any) -> list[dict[str, str]]:
@@ -99,9 +109,11 @@ def show_view(
     navigated = (search or "") != (last_written or "")
     # Column definitions are sent only when they change: replacing them under a header the user is
     # clicking would swallow the click.
-    new_key = columns_key(frame, result.columns, view.sort if navigated else None)
+    scored = is_scored(search)
+    new_key = columns_key(frame, result.columns, view.sort if navigated else None, scored)
+    # The recommendation's state is in the rows too: their scores and the star move with it.
     rows_key = json.dumps(
-        [version, view.filters, result.columns, view.selected, view.sort if navigated else None]
+        [version, view.filters, result.columns, view.selected, view.sort if navigated else None, view.rec]
     )
     names = dict(zip(frame["run_id"], frame["name"], strict=True))
     selected = [(run_id, names.get(run_id, run_id)) for run_id in view.selected]
@@ -113,7 +125,7 @@ def show_view(
         selection_tray(selected),
         {"display": "inline-block"} if selected else {"display": "none"},
         filter_panel(facets, view.filters, view.more) if navigated else no_update,
-        column_defs(frame, result.columns, view.sort if navigated else None)
+        column_defs(frame, result.columns, view.sort if navigated else None, scored)
         if new_key != shown_columns
         else no_update,
         _chooser_options(frame),

@@ -200,8 +200,14 @@ def compare_section(children: list[Any], state: dict[str, Any]) -> html.Div:
 
 
 def runs_page(
-    panel: list[Any], table: Any, last_written: str, columns_key: str, compare: Any = None
+    panel: list[Any],
+    table: Any,
+    last_written: str,
+    columns_key: str,
+    compare: Any = None,
+    recommendation: Any = None,
 ) -> html.Div:
+    """``recommendation``: the card above the toolbar (``components.recommendation``), if any."""
     return html.Div(
         [
             dbc.Row(
@@ -215,6 +221,7 @@ def runs_page(
                     ),
                     dbc.Col(
                         [
+                            *([recommendation] if recommendation is not None else []),
                             toolbar(),
                             html.Div(id=ids.NEW_RUNS_NOTICE),
                             empty_result(),

@@ -14,6 +14,7 @@ import dash_ag_grid as dag
 import pandas as pd
 
 from .. import ids
+from ..analysis.recommend_view import SCORE_COLUMN
 from ..analysis.runs_view import IDENTITY_SHOWN, by_coverage, metric_order
 from ..rows import SERIES_COLUMN, plain
 
@@ -26,6 +27,11 @@ WORST_FIELD = "_worst"
 # Row fields saying whether the run is selected and in which colour (the server is the truth).
 SELECTED_FIELD = "_selected"
 COLOUR_FIELD = "_colour"
+# Row fields from the recommendation: the recommended run (its name gets a star) and the name's tooltip
+# (the run's place, total and reasons). The total itself is the ``score`` column.
+RECOMMENDED_FIELD = "_recommended"
+NAME_TIP_FIELD = "_name_tip"
+SCORE_TOOLTIP = "Recommendation score (0–100) over the runs shown; the card above says how it is made"
 SELECT_COLUMN = {
     "colId": "_select",
     "headerName": "",
@@ -87,9 +93,14 @@ def _column(
 
 
 def column_defs(
-    frame: pd.DataFrame, visible: Sequence[str], sort_model: Sequence[dict[str, str]] | None = ()
+    frame: pd.DataFrame,
+    visible: Sequence[str],
+    sort_model: Sequence[dict[str, str]] | None = (),
+    scored: bool = False,
 ) -> list[dict[str, Any]]:
     """Column groups (run, metrics, params); the name pinned left and linking to the run's page.
+
+    ``scored``: a recommendation is active, so a ``score`` column follows the name.
 
     With ``sort_model=None`` the definitions carry no sort at all, and the grid keeps the sort it
     has: a redraw must not undo a sort click whose request is still on its way.
@@ -105,7 +116,11 @@ def column_defs(
 
     name = _column("name", "Name", False, False, sort_of("name"))
     name.update(pinned="left", width=260, minWidth=160, cellRenderer="RunLink", lockVisible=True)
-    identity = [name] + [
+    name["tooltipField"] = NAME_TIP_FIELD
+    score = _column(SCORE_COLUMN, "Score", True, False, sort_of(SCORE_COLUMN))
+    score.update(width=104, headerTooltip=SCORE_TOOLTIP, lockVisible=True, cellRenderer="ScoreCell")
+    score["tooltipField"] = NAME_TIP_FIELD  # the total's place and reasons, not the raw float
+    identity = [name, *([score] if scored else [])] + [
         _column(c, c.replace("_", " ").capitalize(), c == "step", c not in shown, sort_of(c))
         for c in IDENTITY_SHOWN
     ]
@@ -125,12 +140,12 @@ def column_defs(
 
 
 def runs_table(
-    frame: pd.DataFrame, visible: Sequence[str], sort_model: Sequence[dict[str, str]]
+    frame: pd.DataFrame, visible: Sequence[str], sort_model: Sequence[dict[str, str]], scored: bool = False
 ) -> dag.AgGrid:
     return dag.AgGrid(
         id=ids.RUNS_TABLE,
         rowModelType="infinite",
-        columnDefs=column_defs(frame, visible, sort_model),
+        columnDefs=column_defs(frame, visible, sort_model, scored),
         getRowId="params.data.run_id",
         defaultColDef={"sortable": True, "resizable": True, "minWidth": 90, "filter": False},
         dashGridOptions={

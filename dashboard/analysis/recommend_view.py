@@ -1,0 +1,276 @@
+"""The recommendation as the runs page holds it: URL state -> scoring spec -> result.
+
+The state is the ``rec`` query parameter (JSON), every key optional::
+
+    {"preset": "paper" | "loss" | "custom",
+     "weights": {"<metric>": 0..100},      # slider positions; absent: the preset's default
+     "metrics": ["<metric>", ...],          # the custom preset's metrics (bare names)
+     "norm": "minmax" | "rank",
+     "missing": "exclude" | "worst" | "skip-metric",
+     "completed": true | false}
+
+``clean_rec`` keeps only well-formed parts (a hand-edited URL holds anything). With no
+preset the runs shown decide: the paper metrics when they have them, else the seed's
+loss rule when they have an eval loss, else custom with nothing chosen (the card asks).
+
+Sensitivity is computed from the scored parts: normalised scores do not depend on the
+weights, so moving a weight only re-weights each run's parts. That is the engine's rule
+(``scoring.sensitivity``) without scoring the runs again for every moved weight.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import pandas as pd
+
+from .compare import EVAL_LOSS_KEYS
+from .directions import metric_direction
+from .numbers import format_number
+from .scoring import (
+    EVAL_LOSS,
+    METRIC_PREFIX,
+    OVERFIT,
+    PAPER_MAX,
+    PAPER_MIN,
+    Criterion,
+    ScoreResult,
+    ScoringSpec,
+    Sensitivity,
+    loss_preset,
+    paper_metrics_preset,
+    score,
+)
+
+PRESETS = ("paper", "loss", "custom")
+PRESET_LABELS = {"paper": "Paper metrics", "loss": "Loss-based", "custom": "Custom"}
+NORMALISATIONS = ("minmax", "rank")
+MISSING_RULES = ("exclude", "worst", "skip-metric")
+WEIGHT_MAX = 100.0
+DEFAULT_WEIGHT = 50.0
+LOSS_WEIGHTS = {EVAL_LOSS: 70.0, OVERFIT: 30.0}  # the seed's 70 % eval loss + 30 % overfitting
+SENSITIVITY_DELTA = 0.2
+# The engine explains every run's ranks one by one (~1.5 s for 1,000 runs): beyond this, too slow to wait for.
+MAX_SCORED_RUNS = 1000
+CHOOSE_PROMPT = "Choose the metrics to score the runs on."
+SCORE_COLUMN = "score"  # the runs table's column of totals (not a column of the runs frame)
+
+
+# ---------------------------------------------------------------- URL state
+
+
+def _weight(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(min(max(value, 0.0), WEIGHT_MAX))
+
+
+def clean_rec(value: Any) -> dict[str, Any]:
+    """The well-formed parts of a ``rec`` state; anything else is dropped, never an error."""
+    if not isinstance(value, dict):
+        return {}
+    out: dict[str, Any] = {}
+    if value.get("preset") in PRESETS:
+        out["preset"] = value["preset"]
+    weights = value.get("weights")
+    if isinstance(weights, dict):
+        kept = {k: _weight(v) for k, v in weights.items() if isinstance(k, str) and k}
+        if any(v is not None for v in kept.values()):
+            out["weights"] = {k: v for k, v in kept.items() if v is not None}
+    metrics = value.get("metrics")
+    if isinstance(metrics, list):
+        out["metrics"] = list(dict.fromkeys(m for m in metrics if isinstance(m, str) and m))
+    if value.get("norm") in NORMALISATIONS:
+        out["norm"] = value["norm"]
+    if value.get("missing") in MISSING_RULES:
+        out["missing"] = value["missing"]
+    if isinstance(value.get("completed"), bool):
+        out["completed"] = value["completed"]
+    return out
+
+
+# ---------------------------------------------------------------- the spec
+
+
+def _plain(weight: float) -> float | int:
+    """50 rather than 50.0 in the URL."""
+    return int(weight) if float(weight).is_integer() else weight
+
+
+@dataclass(frozen=True)
+class MetricChoice:
+    metric: str  # bare name
+    direction: Literal["min", "max"]
+
+
+@dataclass
+class RecommendPlan:
+    """What a ``rec`` state means for the runs shown."""
+
+    preset: str
+    spec: ScoringSpec
+    weights: dict[str, float]  # slider position (0–100) per criterion, in criteria order
+    choices: list[MetricChoice]  # metrics the custom preset can add (directional ones)
+    chosen: list[str]  # the custom preset's metrics as the state lists them
+    defaults: dict[str, float] = field(default_factory=dict)  # the preset's weight per criterion
+    notes: list[str] = field(default_factory=list)  # chosen metrics left out, and why
+
+    @property
+    def prompt(self) -> str | None:
+        """Why nothing is scored, when nothing can be."""
+        return CHOOSE_PROMPT if not self.spec.criteria else None
+
+    def state(self) -> dict[str, Any]:
+        """What a control writes back to the URL: the preset (pinned, whatever runs are shown later)
+        and only what differs from its defaults, so a shared link stays short."""
+        out: dict[str, Any] = {"preset": self.preset}
+        weights = {m: _plain(w) for m, w in self.weights.items() if w != self.defaults.get(m)}
+        if weights:
+            out["weights"] = weights
+        if self.preset == "custom":
+            out["metrics"] = list(self.chosen)
+        if self.spec.normalisation != "minmax":
+            out["norm"] = self.spec.normalisation
+        if self.spec.missing != "exclude":
+            out["missing"] = self.spec.missing
+        if not self.spec.completed_only:
+            out["completed"] = False
+        return out
+
+
+def _has_values(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame.columns and bool(pd.to_numeric(frame[column], errors="coerce").notna().any())
+
+
+def default_preset(frame: pd.DataFrame) -> str:
+    """Paper metrics when the runs have them, else the loss rule when they have an eval loss, else custom."""
+    if any(_has_values(frame, METRIC_PREFIX + m) for m in (*PAPER_MAX, *PAPER_MIN)):
+        return "paper"
+    if any(_has_values(frame, METRIC_PREFIX + k) for k in EVAL_LOSS_KEYS):
+        return "loss"
+    return "custom"
+
+
+def metric_choices(frame: pd.DataFrame, overrides: Mapping[str, str]) -> list[MetricChoice]:
+    """Metrics of the frame with a known direction (a score needs one), in the frame's order."""
+    out: list[MetricChoice] = []
+    for column in frame.columns:
+        if not isinstance(column, str) or not column.startswith(METRIC_PREFIX):
+            continue
+        direction = metric_direction(column, overrides)
+        if direction is not None and _has_values(frame, column):
+            out.append(MetricChoice(column[len(METRIC_PREFIX) :], direction))
+    return out
+
+
+def _custom_criteria(
+    chosen: list[str], choices: list[MetricChoice], overrides: Mapping[str, str], notes: list[str]
+) -> list[Criterion]:
+    known: dict[str, Literal["min", "max"]] = {c.metric: c.direction for c in choices}
+    criteria: list[Criterion] = []
+    for metric in chosen:
+        direction = known.get(metric) or metric_direction(metric, overrides)
+        if direction is None:
+            notes.append(f"{metric}: direction unknown (set it in metric_directions); left out")
+        else:
+            criteria.append(Criterion(metric, DEFAULT_WEIGHT, direction))
+    return criteria
+
+
+def build_plan(frame: pd.DataFrame, rec: Mapping[str, Any], overrides: Mapping[str, str]) -> RecommendPlan:
+    """The scoring spec for ``rec`` over the runs of ``frame`` (the runs shown)."""
+    state = clean_rec(dict(rec))
+    preset = state.get("preset") or default_preset(frame)
+    choices = metric_choices(frame, overrides)
+    chosen: list[str] = list(state.get("metrics", []))
+    notes: list[str] = []
+    if preset == "paper":
+        base = paper_metrics_preset(frame)
+        criteria = [
+            replace(c, direction=metric_direction(c.metric, overrides) or c.direction) for c in base.criteria
+        ]
+        defaults = {c.metric: DEFAULT_WEIGHT for c in criteria}
+    elif preset == "loss":
+        base = loss_preset()
+        criteria = list(base.criteria)
+        defaults = dict(LOSS_WEIGHTS)
+    else:
+        base = ScoringSpec([])
+        criteria = _custom_criteria(chosen, choices, overrides, notes)
+        defaults = {c.metric: DEFAULT_WEIGHT for c in criteria}
+    given = state.get("weights", {})
+    weights = {c.metric: float(given.get(c.metric, defaults[c.metric])) for c in criteria}
+    spec = ScoringSpec(
+        [replace(c, weight=weights[c.metric]) for c in criteria],
+        normalisation=state.get("norm", base.normalisation),
+        missing=state.get("missing", base.missing),
+        completed_only=state.get("completed", base.completed_only),
+    )
+    return RecommendPlan(preset, spec, weights, choices, chosen, defaults, notes)
+
+
+def build_spec(frame: pd.DataFrame, rec: Mapping[str, Any], overrides: Mapping[str, str]) -> ScoringSpec:
+    return build_plan(frame, rec, overrides).spec
+
+
+# ---------------------------------------------------------------- the result
+
+
+def _totals(result: ScoreResult, weights: Mapping[str, float]) -> list[tuple[float, str, str]]:
+    """Each ranked run's total under other weights, computed as ``scoring`` computes it."""
+    out: list[tuple[float, str, str]] = []
+    for run in result.ranking:
+        total_weight = sum(weights[m] for m in run.parts)
+        total = sum(100.0 * (weights[m] / total_weight) * value for m, (value, _) in run.parts.items())
+        out.append((min(100.0, max(0.0, total)), run.name, run.run_id))
+    return out
+
+
+def _winner(result: ScoreResult, weights: Mapping[str, float]) -> str:
+    return min(_totals(result, weights), key=lambda t: (-round(t[0], 9), t[1], t[2]))[2]
+
+
+def fast_sensitivity(result: ScoreResult, spec: ScoringSpec, delta: float = SENSITIVITY_DELTA) -> Sensitivity:
+    """``scoring.sensitivity(frame, spec, delta)`` from ``result = score(frame, spec)``."""
+    base = result.winner
+    if base is None:
+        return Sensitivity(True, [])
+    scored = {m for run in result.ranking for m in run.parts}
+    base_weights = {c.metric: c.weight for c in spec.criteria if c.weight > 0}
+    label = format_number(round(100 * delta, 6))
+    flips: list[tuple[str, str, str]] = []
+    for criterion in spec.criteria:
+        if criterion.metric not in scored or not criterion.weight > 0:
+            continue  # left out of the score (no data, no weight): moving it changes nothing
+        for sign in (1, -1):
+            weights = dict(base_weights)
+            weights[criterion.metric] = criterion.weight * (1 + sign * delta)
+            winner = _winner(result, weights)
+            if winner != base.run_id:
+                flips.append((criterion.metric, f"{'+' if sign > 0 else '-'}{label}%", winner))
+    return Sensitivity(not flips, flips)
+
+
+@dataclass
+class Recommendation:
+    plan: RecommendPlan
+    result: ScoreResult
+    sensitivity: Sensitivity
+    too_many: int | None = None  # the number of runs shown, when more than MAX_SCORED_RUNS
+
+    @property
+    def totals(self) -> dict[str, float]:
+        return {run.run_id: run.total for run in self.result.ranking}
+
+
+def recommend(frame: pd.DataFrame, rec: Mapping[str, Any], overrides: Mapping[str, str]) -> Recommendation:
+    """Score the runs of ``frame`` (the runs shown) as ``rec`` says."""
+    plan = build_plan(frame, rec, overrides)
+    if len(frame) > MAX_SCORED_RUNS:
+        empty = ScoreResult([], [], [], [])
+        return Recommendation(plan, empty, Sensitivity(True, []), too_many=len(frame))
+    result = score(frame, plan.spec)
+    return Recommendation(plan, result, fast_sensitivity(result, plan.spec))

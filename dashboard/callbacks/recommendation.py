@@ -1,0 +1,107 @@
+"""The recommendation card: its controls write ``rec`` into the URL; the card redraws from the URL.
+
+Like the filter panel, the controls are rebuilt only when the URL changed by navigation
+(back/forward, a pasted link) or when what they offer changed (another preset, other
+metrics); a slider the user just released is never replaced under the pointer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from .. import ids
+from ..analysis.recommend_view import build_plan, clean_rec
+from ..components.recommendation import controls_key, footer, headline, result_parts, toolbar, weights_table
+from ..context import current
+from .runs_controls import URL_OUT, write_view
+from .runs_page import RUNS_PATH
+from .view_cache import current_recommendation, current_view, shown_runs
+
+
+def shown_names(search: str | None) -> dict[str, str]:
+    rows = current_view(search).rows
+    return dict(zip(rows["run_id"].astype(str), rows["name"].astype(str), strict=True))
+
+
+@callback(
+    Output(ids.REC_HEADLINE, "children"),
+    Output(ids.REC_RESULT, "children"),
+    Output(ids.REC_FOOTER, "children"),
+    Output(ids.REC_TOOLBAR, "children"),
+    Output(ids.REC_WEIGHTS, "children"),
+    Output(ids.REC_CONTROLS_KEY, "data"),
+    Input(ids.URL, "search"),
+    Input(ids.SNAPSHOT_VERSION, "data"),
+    State(ids.URL, "pathname"),
+    State(ids.LAST_WRITTEN_QUERY, "data"),
+    State(ids.REC_CONTROLS_KEY, "data"),
+    prevent_initial_call=True,
+)
+def show_recommendation(
+    search: str | None,
+    _version: int | None,
+    pathname: str | None,
+    last_written: str | None,
+    shown_key: str | None,
+) -> tuple[Any, ...]:
+    if (pathname or "/") != RUNS_PATH:
+        raise PreventUpdate
+    recommendation = current_recommendation(search)
+    names = shown_names(search)
+    plan = recommendation.plan
+    key = controls_key(plan)
+    rebuild = (search or "") != (last_written or "") or key != shown_key
+    return (
+        headline(recommendation, names),
+        result_parts(recommendation, names),
+        footer(recommendation, names),
+        toolbar(plan) if rebuild else no_update,
+        weights_table(plan) if rebuild else no_update,
+        key,
+    )
+
+
+@callback(
+    *URL_OUT,
+    Input(ids.REC_PRESET, "value"),
+    Input(ids.REC_NORM, "value"),
+    Input(ids.REC_MISSING, "value"),
+    Input(ids.REC_COMPLETED, "value"),
+    Input(ids.REC_METRICS, "value"),
+    Input({"type": ids.REC_WEIGHT, "metric": ALL}, "value"),
+    State({"type": ids.REC_WEIGHT, "metric": ALL}, "id"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def write_recommendation(
+    preset: str | None,
+    norm: str | None,
+    missing: str | None,
+    completed: bool | None,
+    metrics: list[str] | None,
+    weights: list[float | None],
+    weight_ids: list[dict[str, Any]],
+    search: str | None,
+) -> tuple[Any, Any]:
+    """The controls are the whole ``rec`` state; it is written only when it means something new."""
+    current_plan = current_recommendation(search).plan
+    state: dict[str, Any] = {
+        "preset": preset,
+        "norm": norm,
+        "missing": missing,
+        "completed": completed,
+        "weights": {i["metric"]: w for i, w in zip(weight_ids, weights, strict=True)},
+        "metrics": list(metrics or []),
+    }
+    if preset == "custom" and current_plan.preset != "custom" and not state["metrics"]:
+        # Custom starts from the metrics the previous preset scored (those a custom score can use).
+        offered = {c.metric for c in current_plan.choices}
+        state["metrics"] = [c.metric for c in current_plan.spec.criteria if c.metric in offered]
+    overrides = current().settings.metric_directions
+    new_plan = build_plan(shown_runs(search), clean_rec(state), overrides)
+    if new_plan.state() == current_plan.state() or not ctx.triggered:
+        return no_update, no_update
+    return write_view(search, rec=new_plan.state())
