@@ -167,18 +167,37 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _rank_reason(criterion: Criterion, values: pd.Series, index: Any) -> str | None:
-    """'best X (v)', '2nd on X', '3rd on X' or 'worst X (v)' from the run's competition rank."""
+@dataclass(frozen=True)
+class Places:
+    """Competition ranks of one metric's finite values (1 = best; ties share the better place)."""
+
+    place: dict[Any, int]
+    value: dict[Any, float]
+    worst: float
+    informative: bool  # at least two runs and two different values: a rank says something
+
+
+def places(values: pd.Series, direction: str) -> Places:
     finite = values.dropna()
-    if len(finite) < 2 or finite.nunique() <= 1:
+    oriented = finite if direction == "max" else -finite
+    ranks = oriented.rank(method="min", ascending=False)
+    worst = float(finite.min() if direction == "max" else finite.max()) if len(finite) else math.nan
+    return Places(
+        place={i: int(r) for i, r in ranks.items()},
+        value={i: float(v) for i, v in finite.items()},
+        worst=worst,
+        informative=len(finite) >= 2 and finite.nunique() > 1,
+    )
+
+
+def _rank_reason(criterion: Criterion, ranked: Places, index: Any) -> str | None:
+    """'best X (v)', '2nd on X', '3rd on X' or 'worst X (v)' from the run's competition rank."""
+    if not ranked.informative or index not in ranked.place:
         return None
-    value = float(finite[index])
-    better = (finite > value).sum() if criterion.direction == "max" else (finite < value).sum()
-    place = int(better) + 1
+    place, value = ranked.place[index], ranked.value[index]
     if place == 1:
         return f"best {criterion.metric} ({format_number(value)})"
-    worst = finite.min() if criterion.direction == "max" else finite.max()
-    if value == worst and len(finite) >= 3:
+    if value == ranked.worst and len(ranked.place) >= 3:
         return f"worst {criterion.metric} ({format_number(value)})"
     return f"{_ordinal(place)} on {criterion.metric}" if place <= 3 else None
 
@@ -235,13 +254,12 @@ def _usable_criteria(frame: pd.DataFrame, spec: ScoringSpec, notes: list[str]) -
 def _drop_missing(
     frame: pd.DataFrame, values: dict[str, pd.Series], excluded: list[tuple[str, str]]
 ) -> pd.DataFrame:
-    keep: list[bool] = []
-    for index in frame.index:
-        absent = [m for m, v in values.items() if math.isnan(v[index])]
-        keep.append(not absent)
-        if absent:
-            excluded.append((str(frame.at[index, "run_id"]), "missing " + ", ".join(absent)))
-    return frame[keep]
+    absent = pd.DataFrame({m: v.isna() for m, v in values.items()}, index=frame.index)
+    lacking = absent.any(axis=1)
+    for index in lacking[lacking].index:
+        names = [m for m in values if absent.at[index, m]]
+        excluded.append((str(frame.at[index, "run_id"]), "missing " + ", ".join(names)))
+    return frame[~lacking.to_numpy()]
 
 
 # ---------------------------------------------------------------- scoring
@@ -291,30 +309,34 @@ def _run_score(
     row: Mapping[str, Any],
     index: Any,
     criteria: list[Criterion],
-    values: dict[str, pd.Series],
-    scores: dict[str, pd.Series],
+    ranked: dict[str, Places],
+    scores: dict[str, dict[Any, float]],
     missing: MissingRule,
 ) -> RunScore | None:
-    present = [c for c in criteria if index in scores[c.metric].index]
-    counted = present if missing == "skip-metric" else criteria
+    present = [c for c in criteria if index in scores[c.metric]]
     if not present:
         return None
+    counted = present if missing == "skip-metric" else criteria
+    has = {c.metric for c in present}
     total_weight = sum(c.weight for c in counted)
     parts: dict[str, tuple[float, float]] = {}
     reasons: list[str] = []
     for criterion in counted:
         share = criterion.weight / total_weight
-        if criterion in present:
-            value = float(scores[criterion.metric][index])
+        if criterion.metric in has:
+            value = scores[criterion.metric][index]
             parts[criterion.metric] = (value, 100.0 * share * value)
             reason = _overfit_reason(row) if criterion.metric == OVERFIT else None
-            reason = reason or _rank_reason(criterion, values[criterion.metric], index)
+            reason = reason or _rank_reason(criterion, ranked[criterion.metric], index)
         else:
             parts[criterion.metric] = (0.0, 0.0)
             reason = f"no {criterion.metric}: counted as worst"
         if reason:
             reasons.append(reason)
-    reasons.extend(f"no {c.metric}: score re-weighted over the others" for c in criteria if c not in counted)
+    if missing == "skip-metric":
+        reasons.extend(
+            f"no {c.metric}: score re-weighted over the others" for c in criteria if c.metric not in has
+        )
     total = min(100.0, max(0.0, sum(weighted for _, weighted in parts.values())))
     return RunScore(str(row["run_id"]), str(row.get("name") or row["run_id"]), total, parts, reasons)
 
@@ -332,11 +354,14 @@ def score(frame: pd.DataFrame, spec: ScoringSpec) -> ScoreResult:
     if spec.missing == "exclude":
         rows = _drop_missing(rows, values, excluded)
         values = {m: v[rows.index] for m, v in values.items()}
-    scores = _normalised(criteria, values, spec, notes)
+    normalised = _normalised(criteria, values, spec, notes)
+    # Plain dicts and ranks computed once: the per-run loop below must not touch pandas.
+    scores = {metric: {i: float(v) for i, v in series.items()} for metric, series in normalised.items()}
+    ranked = {c.metric: places(values[c.metric], c.direction) for c in criteria}
     ranking: list[RunScore] = []
     records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in rows.to_dict("records")]
     for index, row in zip(rows.index, records, strict=True):
-        result = _run_score(row, index, criteria, values, scores, spec.missing)
+        result = _run_score(row, index, criteria, ranked, scores, spec.missing)
         if result is None:
             excluded.append((str(row["run_id"]), "has none of the chosen metrics"))
         else:
