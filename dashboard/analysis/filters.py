@@ -5,9 +5,11 @@ The state is a plain JSON-able dict, every key optional::
     {"q": "text or /regex/",
      "choice": {column: [option strings]},      # OR within a list, "—" matches missing
      "bool": {column: "yes" | "no"},
-     "range": {column: [low, high]}}            # inclusive, null = open end
+     "range": {column: [low, high]},            # inclusive, null = open end
+     "pareto": [x_metric, y_metric]}            # runs on the two metrics' Pareto front
 
-Fields are ANDed. A URL is user input: anything malformed in it is dropped by
+Fields are ANDed; the Pareto front is taken among the runs every other field keeps, so the
+table shows exactly the runs the insights page labels for the same filters. A URL is user input: anything malformed in it is dropped by
 :func:`clean_state` rather than raised, and a column that no longer exists is ignored.
 """
 
@@ -22,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .directions import metric_direction
 from .numbers import MISSING
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
 ]
 
 PARAM_PREFIX = "params."
+METRIC_PREFIX = "metrics."
 IDENTITY_CHOICES = ("status", "source", "experiment")
 SEARCH_COLUMNS = ("name", "run_id", "path")
 MAX_CHOICES = 30
@@ -79,7 +83,7 @@ class FilterResult:
 
 @dataclass(frozen=True)
 class Chip:
-    key: str  # what removing the chip clears: "q", "choice:<col>", "bool:<col>", "range:<col>"
+    key: str  # what removing the chip clears: "q", "choice:<col>", "bool:<col>", "range:<col>", "pareto"
     label: str
 
 
@@ -316,6 +320,16 @@ def _clean_ranges(part: Any) -> dict[str, list[float | int | None]]:
     return out
 
 
+def _clean_pareto(part: Any) -> list[str] | None:
+    """Two different metric columns (``metrics.`` added when missing), else nothing."""
+    if not isinstance(part, (list, tuple)) or len(part) != 2:
+        return None
+    if not all(isinstance(m, str) and m.strip() for m in part):
+        return None
+    x, y = (m if m.startswith(METRIC_PREFIX) else METRIC_PREFIX + m for m in part)
+    return [x, y] if x != y else None
+
+
 def clean_state(state: Any) -> dict[str, Any]:
     """A new state holding only active, well-formed parts (so URLs stay short)."""
     if not isinstance(state, Mapping):
@@ -330,14 +344,17 @@ def clean_state(state: Any) -> dict[str, Any]:
         "range": _clean_ranges(state.get("range")),
     }
     out.update({name: part for name, part in parts.items() if part})
+    pareto = _clean_pareto(state.get("pareto"))
+    if pareto is not None:
+        out["pareto"] = pareto
     return out
 
 
 def remove_chip(state: Any, key: str) -> dict[str, Any]:
     """A new (clean) state without the part a chip stands for."""
     cleaned = clean_state(state)
-    if key == "q":
-        cleaned.pop("q", None)
+    if key in ("q", "pareto"):
+        cleaned.pop(key, None)
         return cleaned
     kind, _, column = key.partition(":")
     part = cleaned.get(kind)
@@ -419,8 +436,27 @@ def _range_mask(series: pd.Series, low: float | None, high: float | None) -> np.
     return mask
 
 
-def apply_filters(frame: pd.DataFrame, state: Any) -> FilterResult:
-    """The rows matching every part of the state (index kept). Bad regex: input back, with an error."""
+def _pareto_mask(
+    frame: pd.DataFrame, mask: np.ndarray, metrics: list[str], overrides: Mapping[str, str]
+) -> tuple[np.ndarray, str | None]:
+    """Runs of ``frame[mask]`` on the front of the two metrics; a metric without a direction: no filter."""
+    for metric in metrics:
+        if metric_direction(metric, overrides) is None:
+            name = metric[len(METRIC_PREFIX) :]
+            return mask, f"{name} has no direction (set one in the settings): the non-dominated filter is off"
+    from .insights import pareto_front  # insights builds on this module
+
+    front = pareto_front(frame[mask], metrics[0], metrics[1], overrides)
+    return mask & frame["run_id"].isin(front).to_numpy(), None
+
+
+def apply_filters(
+    frame: pd.DataFrame, state: Any, overrides: Mapping[str, str] | None = None
+) -> FilterResult:
+    """The rows matching every part of the state (index kept). Bad regex: input back, with an error.
+
+    ``overrides`` are the user's metric directions, for the Pareto part (inferred ones otherwise).
+    """
     cleaned = clean_state(state)
     mask = np.ones(len(frame), dtype=bool)
     if "q" in cleaned:
@@ -437,7 +473,10 @@ def apply_filters(frame: pd.DataFrame, state: Any) -> FilterResult:
     for column, (low, high) in cleaned.get("range", {}).items():
         if column in frame.columns:
             mask &= _range_mask(frame[column], low, high)
-    return FilterResult(frame=frame[mask], error=None)
+    error = None
+    if "pareto" in cleaned and "run_id" in frame.columns:
+        mask, error = _pareto_mask(frame, mask, cleaned["pareto"], overrides or {})
+    return FilterResult(frame=frame[mask], error=error)
 
 
 # ---------------------------------------------------------------- chips
@@ -467,7 +506,7 @@ def _range_label(label: str, low: float | None, high: float | None) -> str:
 
 
 def active_chips(state: Any, facets: Sequence[Facet]) -> list[Chip]:
-    """One readable chip per active part of the state: search, then choices, yes/no, ranges.
+    """One readable chip per active part of the state: search, then choices, yes/no, ranges, Pareto.
 
     Every active part gets a chip, even for a column no facet offers any more, so a stale
     part of a shared URL can still be seen and removed.
@@ -483,4 +522,7 @@ def active_chips(state: Any, facets: Sequence[Facet]) -> list[Chip]:
         chips.append(Chip(f"bool:{column}", f"{_label(column, labels)}: {answer}"))
     for column, (low, high) in cleaned.get("range", {}).items():
         chips.append(Chip(f"range:{column}", _range_label(_label(column, labels), low, high)))
+    if "pareto" in cleaned:
+        x, y = (m[len(METRIC_PREFIX) :] for m in cleaned["pareto"])
+        chips.append(Chip("pareto", f"non-dominated on {x}, {y}"))
     return chips

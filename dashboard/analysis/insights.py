@@ -7,7 +7,6 @@ no best and no Pareto front. Missing values (NaN) are skipped, never read as 0.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,21 +76,35 @@ def best_per_metric(frame: pd.DataFrame, overrides: Mapping[str, str]) -> dict[s
 
 
 def pareto_front(frame: pd.DataFrame, x_metric: str, y_metric: str, overrides: Mapping[str, str]) -> set[str]:
-    """Run ids no other run beats on one metric without losing on the other; equal points all stay."""
+    """Run ids no other run beats on one metric without losing on the other; equal points all stay.
+
+    A sweep in O(n log n): runs sorted by x (better first); a run is on the front when it is the
+    best y among runs with its x and strictly better on y than every run with a better x.
+    """
     signs = []
     for metric in (x_metric, y_metric):
         direction = metric_direction(metric, overrides)
         if direction is None:
             raise ValueError(f"{_bare(metric)} has no direction; set one in the settings")
         signs.append(1.0 if direction == "max" else -1.0)
-    x = _numbers(frame, x_metric) * signs[0]
-    y = _numbers(frame, y_metric) * signs[1]
-    points = [(i, x[i], y[i]) for i in frame.index if not (math.isnan(x[i]) or math.isnan(y[i]))]
+    x = (_numbers(frame, x_metric) * signs[0]).to_numpy()
+    y = (_numbers(frame, y_metric) * signs[1]).to_numpy()
+    keep = ~(np.isnan(x) | np.isnan(y))
+    positions = np.flatnonzero(keep)
+    order = positions[np.lexsort((-y[positions], -x[positions]))]  # x descending, then y descending
+    run_ids = frame["run_id"].to_numpy()
     front: set[str] = set()
-    for i, xi, yi in points:
-        dominated = any(xj >= xi and yj >= yi and (xj > xi or yj > yi) for _, xj, yj in points)
-        if not dominated:
-            front.add(str(frame.at[i, "run_id"]))
+    best_y_of_better_x = -math.inf
+    start = 0
+    while start < len(order):
+        end = start
+        while end < len(order) and x[order[end]] == x[order[start]]:
+            end += 1
+        group_best = y[order[start]]
+        if group_best > best_y_of_better_x:
+            front.update(str(run_ids[i]) for i in order[start:end] if y[i] == group_best)
+        best_y_of_better_x = max(best_y_of_better_x, group_best)
+        start = end
     return front
 
 
@@ -112,41 +125,123 @@ def _order_key(value: Any) -> tuple[int, Any]:
     return (1, str(value))
 
 
-def ablation_pairs(frame: pd.DataFrame, params: Sequence[str], metrics: Sequence[str]) -> list[Ablation]:
+def _param_column(frame: pd.DataFrame, name: str) -> str:
+    """A column as given when the frame has it (``step``, ``experiment``), else ``params.<name>``."""
+    return name if name in frame.columns else _column(PARAM_PREFIX, name)
+
+
+def _codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, list[Any]]:
+    """Equal values share a code (Python equality: ``8 == 8.0``); missing is -1."""
+    if column not in frame.columns:
+        return np.full(len(frame), -1, dtype=np.int64), []
+    try:
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists): compared by their text
+        values = [None if is_missing(v) else _hashable(_plain(v)) for v in frame[column].tolist()]
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), [_plain(u) for u in uniques]
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def _group_ids(codes: np.ndarray) -> np.ndarray:
+    """One id per distinct row of ``codes`` (runs agreeing on every column share it); exact, no hashing."""
+    if codes.shape[1] == 0:
+        return np.zeros(codes.shape[0], dtype=np.int64)
+    table = pd.DataFrame(codes)
+    return table.groupby(list(table.columns), sort=False).ngroup().to_numpy(dtype=np.int64)
+
+
+def _value_cells(groups: np.ndarray, own: np.ndarray, values: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Per (group of runs equal elsewhere, value of the changed param): runs, and per metric the sum and
+    count of finite values. Runs missing the changed param take no part."""
+    present = own >= 0
+    data: dict[str, Any] = {"group": groups[present], "value": own[present], "runs": 1}
+    for i, v in enumerate(values.values()):
+        kept = v[present]
+        data[f"s{i}"] = np.where(np.isnan(kept), 0.0, kept)
+        data[f"n{i}"] = (~np.isnan(kept)).astype(np.int64)
+    return pd.DataFrame(data).groupby(["group", "value"], as_index=False, sort=False).sum()
+
+
+def _pooled_changes(
+    cells: pd.DataFrame, rank: np.ndarray, metrics: list[str]
+) -> dict[tuple[int, int], tuple[int, dict[str, float]]]:
+    """Every two values within a group, ``a`` before ``b`` in ``rank``; pooled over groups.
+
+    Over the runs of two cells the pairs' deltas sum to ``n_a·Σb − n_b·Σa`` (finite values only),
+    so the mean is found without listing pairs.
+    """
+    shared = cells[cells.duplicated("group", keep=False)]
+    if shared.empty:
+        return {}
+    both = shared.merge(shared, on="group", suffixes=("_a", "_b"))
+    both = both[rank[both["value_a"].to_numpy()] < rank[both["value_b"].to_numpy()]]
+    pooled = pd.DataFrame(
+        {"a": both["value_a"], "b": both["value_b"], "pairs": both["runs_a"] * both["runs_b"]}
+    )
+    for i in range(len(metrics)):
+        na, nb = both[f"n{i}_a"], both[f"n{i}_b"]
+        pooled[f"sum{i}"] = na * both[f"s{i}_b"] - nb * both[f"s{i}_a"]
+        pooled[f"count{i}"] = na * nb
+    totals = pooled.groupby(["a", "b"], sort=False).sum()
+    out: dict[tuple[int, int], tuple[int, dict[str, float]]] = {}
+    for (a, b), fields in zip(totals.index, totals.to_dict("records"), strict=True):
+        means = {
+            m: fields[f"sum{i}"] / fields[f"count{i}"] if fields[f"count{i}"] else math.nan
+            for i, m in enumerate(metrics)
+        }
+        out[(int(a), int(b))] = (int(fields["pairs"]), means)
+    return out
+
+
+def ablation_pairs(
+    frame: pd.DataFrame, params: Sequence[str], metrics: Sequence[str], max_levels: int | None = None
+) -> list[Ablation]:
     """Pairs of runs differing in exactly one of ``params``; metric deltas (after − before) averaged per change.
 
     ``before``/``after`` are ordered (numbers ascending, then text) so a change and its reverse pool.
+    A param given as a frame column (``step``) is used as is. With ``max_levels``, a param holding more
+    distinct values than that is never reported as the change (its runs must still agree on it).
+    Runs are grouped by everything but the changed param and pairs are counted per pair of values,
+    so the cost is O(n log n) per param, whatever the number of pairs.
     """
-    columns = [_column(PARAM_PREFIX, p) for p in params]
-    settings = [
-        [_plain(frame.at[i, c]) if c in frame.columns else None for c in columns] for i in frame.index
-    ]
-    values = {_bare(m): _numbers(frame, m) for m in metrics}
-    pooled: dict[tuple[str, Any, Any], list[dict[str, float]]] = {}
-    for (ia, a), (ib, b) in itertools.combinations(zip(frame.index, settings, strict=True), 2):
-        differ = [k for k in range(len(columns)) if not _same(a[k], b[k])]
-        if len(differ) != 1 or is_missing(a[differ[0]]) or is_missing(b[differ[0]]):
-            continue
-        k = differ[0]
-        if _order_key(a[k]) > _order_key(b[k]):
-            ia, ib, a, b = ib, ia, b, a
-        deltas = {m: float(v[ib] - v[ia]) for m, v in values.items()}
-        pooled.setdefault((_bare(columns[k]), a[k], b[k]), []).append(deltas)
+    columns = [_param_column(frame, p) for p in params]
+    encoded = [_codes(frame, c) for c in columns]
+    codes = np.column_stack([c for c, _ in encoded]) if encoded else np.zeros((len(frame), 0), np.int64)
+    values = {_bare(m): _numbers(frame, m).to_numpy() for m in metrics}
     out: list[Ablation] = []
-    for (param, before, after), found in pooled.items():
-        means = {}
-        for metric in values:
-            finite = [d[metric] for d in found if not math.isnan(d[metric])]
-            means[metric] = float(np.mean(finite)) if finite else math.nan
-        out.append(Ablation(param, before, after, len(found), means))
+    for k, (own, uniques) in enumerate(encoded):
+        if len(uniques) < 2 or (max_levels is not None and len(uniques) > max_levels):
+            continue
+        order = sorted(range(len(uniques)), key=lambda i: _order_key(uniques[i]))
+        rank = np.empty(len(uniques), dtype=np.int64)
+        rank[order] = np.arange(len(uniques))
+        cells = _value_cells(_group_ids(np.delete(codes, k, axis=1)), own, values)
+        for (ca, cb), (pairs, means) in _pooled_changes(cells, rank, list(values)).items():
+            out.append(Ablation(_bare(columns[k]), uniques[ca], uniques[cb], pairs, means))
     return sorted(out, key=lambda e: (e.param, _order_key(e.before), _order_key(e.after)))
 
 
 def group_stats(frame: pd.DataFrame, param: str, metric: str) -> pd.DataFrame:
-    """Mean, sample std (NaN for one run) and count of a metric per value of a param; runs missing either skipped."""
-    column = _column(PARAM_PREFIX, param)
+    """Mean, sample std (NaN for one run) and count of a metric per value of a param; runs missing either skipped.
+
+    ``param`` may name a frame column (``experiment``) as well as a param.
+    """
+    column = _param_column(frame, param)
     data = pd.DataFrame({"value": frame[column], "metric": _numbers(frame, metric)}).dropna()
-    grouped = data.groupby("value", sort=True)["metric"]
+    try:
+        grouped = data.groupby("value", sort=True)["metric"]
+        grouped.count()  # mixed types (numbers and text) cannot be sorted: group their text instead
+    except TypeError:
+        data["value"] = data["value"].map(str)
+        grouped = data.groupby("value", sort=True)["metric"]
     return pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "count": grouped.count()})
 
 
@@ -162,12 +257,13 @@ def spearman(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank correlation of each numeric param with each metric, and the run counts behind each cell.
 
+    A param given as a frame column (``step``) is used as is.
     A cell with fewer than ``min_runs`` runs having both values (or a constant side) is NaN.
     """
     corr = pd.DataFrame(np.nan, index=[_bare(p) for p in params], columns=[_bare(m) for m in metrics])
     counts = pd.DataFrame(0, index=corr.index, columns=corr.columns)
     for param in params:
-        column = _column(PARAM_PREFIX, param)
+        column = _param_column(frame, param)
         if column not in frame.columns:
             continue
         x = pd.to_numeric(frame[column], errors="coerce").astype("float64")

@@ -82,7 +82,7 @@ def compute_view(
     sort_model: Sequence[Mapping[str, str]] | None = None,
 ) -> ViewResult:
     """Filter, then sort (by ``sort_model``, else the view's), baselines pinned first."""
-    result = apply_filters(frame, view.filters)
+    result = apply_filters(frame, view.filters, overrides)
     rows = result.frame
     sorted_rows = sort_frame(rows, list(sort_model if sort_model is not None else view.sort))
     baselines, others = pin_baselines(sorted_rows)

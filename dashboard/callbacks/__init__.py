@@ -3,4 +3,4 @@
 from . import preferences, refresh, router, runs_controls, runs_export, runs_grid, runs_page  # noqa: F401  (registers callbacks)
 
 # isort: split
-from . import recommendation  # noqa: F401  (the runs page recommendation card)
+from . import publication, recommendation  # noqa: F401  (publication tables on /insights; the recommendation card)

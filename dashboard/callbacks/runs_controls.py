@@ -94,6 +94,8 @@ def write_filters(
     more = list(view.more)
     if ctx.triggered_id == ids.ADD_FACET and added and added not in more:
         more.append(added)
+    if "pareto" in view.filters:  # set from the insights page; the panel has no control for it
+        state["pareto"] = view.filters["pareto"]
     new = clean_state(state)
     if new == clean_state(view.filters) and more == view.more:
         return no_update, no_update

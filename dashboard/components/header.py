@@ -1,13 +1,68 @@
-"""The page header: title, run count, last scan time, problems badge."""
+"""The page header: title, Runs / Insights links, run count, last scan time, problems badge."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from .. import ids
+from .insights_page import INSIGHTS_PATH, read_ins, with_ins
+
+RUNS_PATH = "/"
+
+
+@dataclass(frozen=True)
+class NavTargets:
+    """Where the header's links lead, which one is current, and what to remember for other pages."""
+
+    runs_href: str
+    insights_href: str
+    runs_class: str
+    insights_class: str
+    remembered: dict[str, Any] = field(default_factory=dict)
+
+
+def _link_class(active: bool) -> str:
+    return "nav-link px-2" + (" active" if active else "")
+
+
+def nav_targets(pathname: str, search: str, remembered: Mapping[str, Any]) -> NavTargets:
+    """Links carrying the runs page's query (filters, sort, selection) and the insights page's ``ins``.
+
+    On the runs page and the insights page the URL says both; elsewhere (a run's page, a comparison)
+    the last ones seen are kept, so going back to either page finds the same runs.
+    """
+    view = str(remembered.get("view", "")) if isinstance(remembered.get("view"), str) else ""
+    ins = remembered.get("ins") if isinstance(remembered.get("ins"), dict) else {}
+    path = pathname or RUNS_PATH
+    if path in (RUNS_PATH, INSIGHTS_PATH):
+        view = with_ins(search, {})
+    if path == INSIGHTS_PATH:
+        ins = read_ins(search)
+    return NavTargets(
+        runs_href=RUNS_PATH + view,
+        insights_href=INSIGHTS_PATH + with_ins(view, ins or {}),
+        runs_class=_link_class(path == RUNS_PATH),
+        insights_class=_link_class(path == INSIGHTS_PATH),
+        remembered={"view": view, "ins": ins or {}},
+    )
+
+
+def nav_links() -> html.Nav:
+    return html.Nav(
+        [
+            dcc.Link("Runs", href=RUNS_PATH, id=ids.NAV_RUNS, className=_link_class(True)),
+            dcc.Link("Insights", href=INSIGHTS_PATH, id=ids.NAV_INSIGHTS, className=_link_class(False)),
+            dcc.Store(id=ids.NAV_STATE, storage_type="memory"),
+        ],
+        className="navbar-nav flex-row gap-1 header-nav",
+        **{"aria-label": "Pages"},
+    )
 
 
 def scan_text(scanned_at: float | None) -> str:
@@ -44,6 +99,7 @@ def header(n_runs: int, n_problems: int, scanned_at: float | None, roots: list[s
                 html.Div(
                     [
                         html.Span("Runboard", className="navbar-brand mb-0 h1"),
+                        nav_links(),
                         html.Small(
                             " · ".join(roots), className="text-white-50 roots", title="Results folders"
                         ),

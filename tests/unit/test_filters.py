@@ -383,3 +383,60 @@ def test_sample_facets_offer_the_seed_filters(sample: pd.DataFrame) -> None:
     assert "status" not in facets  # every sample run is completed
     chips = active_chips({"range": {"params.ttt.base_lr": [0.001, 0.1]}}, list(facets.values()))
     assert chips == [Chip("range:params.ttt.base_lr", "ttt.base_lr: 0.001 – 0.1")]
+
+
+# ---------------------------------------------------------------- the Pareto ("non-dominated") filter
+
+
+def pareto_runs() -> pd.DataFrame:
+    """acc (max) and loss (min): a, b, c trade off; d is beaten by b; e is c's equal; f has no loss."""
+    return pd.DataFrame(
+        {
+            "run_id": ["a", "b", "c", "d", "e", "f"],
+            "name": ["A", "B", "C", "D", "E", "F"],
+            "path": ["/a", "/b", "/c", "/d", "/e", "/f"],
+            "params.kind": ["x", "x", "y", "y", "y", "x"],
+            "metrics.acc": [0.9, 0.8, 0.7, 0.75, 0.7, 0.99],
+            "metrics.loss": [3.0, 2.0, 1.0, 2.5, 1.0, np.nan],
+            "metrics.widget": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+
+
+def test_clean_state_keeps_a_well_formed_pareto_pair() -> None:
+    assert clean_state({"pareto": ["acc", "metrics.loss"]}) == {"pareto": ["metrics.acc", "metrics.loss"]}
+    for junk in (["acc"], ["acc", "acc"], ["acc", 3], "acc,loss", ["acc", "loss", "x"], ["", "loss"], None):
+        assert clean_state({"pareto": junk}) == {}
+
+
+def test_pareto_filter_keeps_the_non_dominated_runs() -> None:
+    result = apply_filters(pareto_runs(), {"pareto": ["metrics.acc", "metrics.loss"]})
+    assert result.error is None
+    assert result.frame["run_id"].tolist() == ["a", "b", "c", "e"]  # ties (c, e) both stay; f lacks loss
+
+
+def test_pareto_filter_takes_the_front_among_the_other_filters_rows() -> None:
+    # Among kind = y only (c, d, e): b, which beats d overall, is filtered out, so d is on this front.
+    state = {"choice": {"params.kind": ["y"]}, "pareto": ["metrics.acc", "metrics.loss"]}
+    assert apply_filters(pareto_runs(), state).frame["run_id"].tolist() == ["c", "d", "e"]
+    # Among kind = x (a, b, f): f has no loss, so a and b.
+    state = {"choice": {"params.kind": ["x"]}, "pareto": ["metrics.acc", "metrics.loss"]}
+    assert apply_filters(pareto_runs(), state).frame["run_id"].tolist() == ["a", "b"]
+
+
+def test_pareto_filter_honours_direction_overrides() -> None:
+    state = {"pareto": ["metrics.acc", "metrics.widget"]}
+    off = apply_filters(pareto_runs(), state)
+    assert off.error == "widget has no direction (set one in the settings): the non-dominated filter is off"
+    assert len(off.frame) == 6
+    # widget max: f (0.99, 6) beats everyone.
+    assert apply_filters(pareto_runs(), state, {"widget": "max"}).frame["run_id"].tolist() == ["f"]
+    # loss as max: a (0.9, 3) beats b and c; d (0.75, 2.5) is beaten by a; f has no loss.
+    flipped = apply_filters(pareto_runs(), {"pareto": ["acc", "loss"]}, {"loss": "max"})
+    assert flipped.frame["run_id"].tolist() == ["a"]
+
+
+def test_pareto_chip_and_its_removal() -> None:
+    state = {"q": "a", "pareto": ["metrics.acc", "metrics.loss"]}
+    assert active_chips(state, []) == [Chip("q", "search: a"), Chip("pareto", "non-dominated on acc, loss")]
+    assert remove_chip(state, "pareto") == {"q": "a"}
