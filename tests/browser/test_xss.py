@@ -230,10 +230,9 @@ def test_compare_page_diff_charts_legend_and_hover_are_text(hostile: Server, vis
 
 def test_insights_page_is_inert(hostile: Server, visit) -> None:  # type: ignore[no-untyped-def]
     page = visit(hostile.url + "/insights")
-    page.wait_for_selector("#page > *")
-    if page.locator("#insights-page").count():  # the page exists: wait for its charts first
-        page.wait_for_selector("#insights-page .js-plotly-plot .main-svg")
-        assert f"{IMG} @ 1000" in body_text(page)
+    page.wait_for_selector("#insights-page .js-plotly-plot .main-svg")
+    page.wait_for_selector("#publication pre")
+    assert f"{IMG} @ 1000" in body_text(page)
     assert_inert(page)
 
 
@@ -243,13 +242,11 @@ def test_no_page_breaks_the_content_security_policy(hostile: Server, visit) -> N
         (run_url(hostile, HF_JS), ".run-chart .main-svg"),
         (run_url(hostile, "long_curve"), ".run-chart .gl-container canvas"),
         (compare_url(hostile, HF_JS, HF_SVG), "#compare-panel .main-svg"),
-        (hostile.url + "/insights", "#page > *"),
+        (hostile.url + "/insights", "#insights-page .js-plotly-plot .main-svg"),
     ]
     for url, ready in pages:
         page = visit(url, bypass_csp=False)
         page.wait_for_selector(ready)
-        if page.locator("#insights-page").count():
-            page.wait_for_selector("#insights-page .js-plotly-plot .main-svg")
         page.wait_for_timeout(1000)  # late bundles (plotly, grid) load after first paint
         assert page.evaluate("window.__csp") == [], url
 
