@@ -47,6 +47,7 @@ class AppContext:
         return {
             "status": status,
             "runs": len(snap.runs),
+            "version": snap.version,
             "problems": len(snap.problems),
             "last_scan": snap.scanned_at,
             "last_scan_age_seconds": None if snap.scanned_at is None else round(now - snap.scanned_at, 3),

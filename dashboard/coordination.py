@@ -14,6 +14,8 @@ import logging
 import os
 from pathlib import Path
 
+from .cache import prepare_cache_dir
+
 log = logging.getLogger(__name__)
 
 
@@ -33,8 +35,8 @@ class ScanLease:
         if self._fd is not None:
             return True
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError:  # the cache folder vanished or is unwritable: scan unlocked, as a lone process would
+            fd = self._open()
+        except OSError:  # an unwritable cache folder: scan unlocked, as a lone process would
             log.warning("cannot open the scan lock %s; scanning without it", self.path, exc_info=True)
             return True
         try:
@@ -46,6 +48,13 @@ class ScanLease:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return True
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:  # the cache folder was deleted: recreate it (0700) and lock there
+            prepare_cache_dir(self.path.parent)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def still_valid(self) -> bool:
         """False when the lock file was deleted or replaced (the cache folder wiped) under the holder."""

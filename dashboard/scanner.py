@@ -40,7 +40,7 @@ class Scanner:
 
     @property
     def scanning_here(self) -> bool:
-        return self.lease is None or self.lease.held
+        return self.scanner_pid is None
 
     def start(self) -> Scanner:
         if self._thread is None:
@@ -66,10 +66,12 @@ class Scanner:
         """One round: scan and publish when this process holds the lease, else follow. Returns the wait."""
         if self._may_scan():
             self.scan_now()
-            try:
-                self.store.publish(self._health())
-            except Exception:  # a cache that cannot be written must not stop the scans
-                log.exception("publishing the scan failed")
+            # A lock lost during the scan (the cache folder wiped) means another worker may scan now.
+            if self.lease is None or not self.lease.held or self.lease.still_valid():
+                try:
+                    self.store.publish(self._health())
+                except Exception:  # a cache that cannot be written must not stop the scans
+                    log.exception("publishing the scan failed")
             self.scanner_pid = None
             if self.store.snapshot.scanned_at is not None:
                 self.first_scan_done.set()
@@ -93,18 +95,22 @@ class Scanner:
             return True
         if self.lease.held and not self.lease.still_valid():  # the cache folder was wiped: lock anew
             self.lease.release()
-        return self.lease.try_acquire()
+        held_before = self.lease.held
+        if not self.lease.try_acquire():
+            return False
+        if not held_before:
+            self.store.continue_versions()
+        return True
 
     def _health(self) -> dict[str, Any]:
         return {"last_success": self.last_success, "last_error": self.last_error, "failures": self.failures}
 
-    def request(self) -> None:
-        """Ask for a scan soon (e.g. the user pressed refresh)."""
-        self._wake.set()
-
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the round under way; the lease is released only once no scan can still publish."""
         self._stop.set()
         self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
         if self.lease is not None:
             self.lease.release()
 

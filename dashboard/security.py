@@ -2,10 +2,11 @@
 
 Content-Security-Policy, and why each allowance is there:
 
-- ``script-src 'self'`` plus the SHA-256 of each inline ``<script>`` in the HTML being served. Dash's
-  page has exactly two kinds: the renderer bootstrap (``var renderer = new DashRenderer();``) and the
-  clientside callbacks it inlines. Both are Dash's own code; the page carries no run data (layout and
-  callback results arrive as JSON), so hashing what is served allows those and nothing else. Inline
+- ``script-src 'self'`` plus the SHA-256 of Dash's own inline ``<script>`` blocks, pinned once at
+  start-up from ``app.csp_hashes()`` (``allow_inline_scripts``): the renderer bootstrap (``var renderer =
+  new DashRenderer();``) and the clientside callbacks it inlines. The page carries no run data (layout
+  and callback results arrive as JSON), and pinning means nothing that ever got into a page could allow
+  itself. Inline
   event handlers (``onerror=``) and ``javascript:`` URLs stay blocked (no ``'unsafe-hashes'``). The JSON
   config block (``type="application/json"``) is data, never run, and needs nothing.
 - ``'unsafe-eval'``: plotly.js draws WebGL traces (``scattergl``, used for curves over
@@ -23,11 +24,8 @@ Content-Security-Policy, and why each allowance is there:
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import logging
-import re
 from collections.abc import Callable
 
 import flask
@@ -58,25 +56,6 @@ STATIC_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-# An inline script: a <script> without src. Data blocks (type="application/json") are not run.
-_INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL | re.IGNORECASE)
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)  # Dash's IE notice sits in a conditional comment
-_SRC_ATTR = re.compile(r"\bsrc\s*=", re.IGNORECASE)
-_DATA_TYPE = re.compile(r"\btype\s*=\s*[\"']?application/json", re.IGNORECASE)
-
-
-def inline_script_hashes(html: str) -> list[str]:
-    """CSP source expressions (``'sha256-...'``) for the inline scripts of ``html``, in page order."""
-    hashes: list[str] = []
-    for match in _INLINE_SCRIPT.finditer(_COMMENT.sub("", html)):
-        attrs = match.group("attrs")
-        if _SRC_ATTR.search(attrs) or _DATA_TYPE.search(attrs):
-            continue
-        digest = base64.b64encode(hashlib.sha256(match.group("body").encode()).digest()).decode()
-        token = f"'sha256-{digest}'"
-        if token not in hashes:
-            hashes.append(token)
-    return hashes
 
 
 def content_security_policy(script_hashes: list[str] | tuple[str, ...] = ()) -> str:
@@ -86,12 +65,24 @@ def content_security_policy(script_hashes: list[str] | tuple[str, ...] = ()) -> 
     return "; ".join(f"{name} {value}" for name, value in policy.items())
 
 
+SCRIPT_HASHES_KEY = "RUNBOARD_SCRIPT_HASHES"
+
+
+def allow_inline_scripts(server: flask.Flask, hashes: list[str]) -> None:
+    """Pin the inline scripts pages may run: Dash's own (``app.csp_hashes()``), computed once at start-up.
+
+    Pinned rather than hashed from each page served, so nothing that ever got into a page could
+    allow itself.
+    """
+    server.config[SCRIPT_HASHES_KEY] = tuple(hashes)
+
+
 def _add_headers(response: flask.Response) -> flask.Response:
     for name, value in STATIC_HEADERS.items():
         response.headers.setdefault(name, value)
-    hashes: list[str] = []
-    if response.mimetype == "text/html" and not response.direct_passthrough:
-        hashes = inline_script_hashes(response.get_data(as_text=True))
+    hashes: tuple[str, ...] = ()
+    if response.mimetype == "text/html":
+        hashes = flask.current_app.config.get(SCRIPT_HASHES_KEY, ())
     response.headers["Content-Security-Policy"] = content_security_policy(hashes)
     return response
 
@@ -109,18 +100,25 @@ def _challenge() -> flask.Response:
     return response
 
 
-def _require_auth(user: str, password: str) -> Callable[[], flask.Response | None]:
+def signed_in(settings: Settings) -> bool:
+    """True when no login is configured, or the request carries the right one."""
+    if not (settings.auth_user and settings.auth_password):
+        return True
+    given = flask.request.authorization
+    return (
+        given is not None
+        and given.type == "basic"
+        and _credentials_match(
+            given.username or "", given.password or "", settings.auth_user, settings.auth_password
+        )
+    )
+
+
+def _require_auth(settings: Settings) -> Callable[[], flask.Response | None]:
     def check() -> flask.Response | None:
-        if flask.request.path in OPEN_PATHS:
+        if flask.request.path in OPEN_PATHS or signed_in(settings):
             return None
-        given = flask.request.authorization
-        if (
-            given is None
-            or given.type != "basic"
-            or not _credentials_match(given.username or "", given.password or "", user, password)
-        ):
-            return _challenge()
-        return None
+        return _challenge()
 
     return check
 
@@ -159,7 +157,7 @@ def install(server: flask.Flask, settings: Settings) -> None:
     server.after_request(_add_headers)
     server.register_error_handler(DependencyException, _not_a_bundle)
     if settings.auth_user and settings.auth_password:
-        server.before_request(_require_auth(settings.auth_user, settings.auth_password))
+        server.before_request(_require_auth(settings))
         return
     if settings.host not in LOOPBACK_HOSTS:
         log.warning(

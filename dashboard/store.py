@@ -19,7 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from .ingest import default_readers
 from .ingest.base import RECENT_SECONDS, Claim, Problem, Reader, Run, Series, recently_changed
 from .ingest.walk import RACY_NS, STATE_VERSION, DirState, Walker
 from .rows import IDENTITY_COLUMNS, build_frame, ordered_columns, run_row
+from .sharing import SharedScans
+from .snapshot import Entry, Fingerprint, Root, RunRef, Snapshot
 from .unchanged import UnchangedCheck, build_check
 
 log = logging.getLogger(__name__)
@@ -37,49 +39,6 @@ log = logging.getLogger(__name__)
 # Bumped when the cached entry layout changes; old entries are then ignored.
 CACHE_SCHEMA = 5
 SERIES_MEMORY_RUNS = 16
-PROGRESS_EVERY_SECONDS = 0.5
-
-# (path, size, mtime_ns, ctime_ns, inode) per claimed file; ctime also moves on chmod, so a file
-# whose permission is fixed is read again; the inode tells a file swapped in with an equal mtime.
-Fingerprint = tuple[tuple[str, int, int, int, int], ...]
-
-
-@dataclass(frozen=True)
-class Root:
-    label: str
-    path: str
-
-
-@dataclass
-class Entry:
-    """The parsed result of one claim, as cached."""
-
-    claim: Claim
-    version: int
-    fingerprint: Fingerprint
-    runs: list[Run]
-    problems: list[Problem]
-    series_lengths: dict[str, dict[str, int]] = field(default_factory=dict)
-    racy: bool = False
-
-
-@dataclass(frozen=True)
-class RunRef:
-    root: Root
-    entry_key: str
-    run: Run
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    runs: pd.DataFrame
-    problems: list[Problem]
-    scanned_at: float | None
-    duration: float
-    generation: int  # bumped by every scan
-    parsed: int
-    roots: tuple[Root, ...]
-    version: int = 0  # bumped only when runs or problems changed: what the UI redraws on
 
 
 def make_roots(paths: Iterable[str | os.PathLike[str]]) -> tuple[Root, ...]:
@@ -141,7 +100,7 @@ def _root_problem(root: Root) -> Problem | None:
     return None
 
 
-class Store:
+class Store(SharedScans):
     """Scans roots incrementally and serves the latest snapshot."""
 
     def __init__(
@@ -175,7 +134,8 @@ class Store:
             for r in self.roots
         }
         self._loaded = False
-        self._refs: dict[str, RunRef] = {}
+        self._refs: dict[str, RunRef] = {}  # run id -> where it came from, as the scan under way builds it
+        self._served: dict[str, RunRef] = {}  # ... as of the published snapshot: what pages look up
         self._framed: dict[str, list[str]] = {}  # entry key -> the run ids it put in the frame
         self._recent: dict[str, float] = {}  # run id -> when its "running" (by recency) ends
         self._series: OrderedDict[str, dict[str, Series]] = OrderedDict()
@@ -209,11 +169,11 @@ class Store:
         return self._snapshot
 
     def run(self, run_id: str) -> Run | None:
-        ref = self._refs.get(run_id)
+        ref = self._served.get(run_id)
         return ref.run if ref else None
 
     def run_problems(self, run_id: str) -> list[Problem]:
-        ref = self._refs.get(run_id)
+        ref = self._served.get(run_id)
         if ref is None:
             return []
         entry = self._entries.get(ref.entry_key)
@@ -221,7 +181,7 @@ class Store:
 
     def series(self, run_id: str) -> dict[str, Series]:
         """All series of one run, read on demand (memory, then disk cache, then files)."""
-        ref = self._refs.get(run_id)
+        ref = self._served.get(run_id)
         if ref is None:
             return {}
         entry = self._entries.get(ref.entry_key)
@@ -292,8 +252,11 @@ class Store:
             if root_problem is not None:
                 problems.append(root_problem)
                 walk_clean = False
-                # An unmounted or unreadable root keeps its last known runs rather than emptying the table.
-                live.update(k for k in self._entries if k.startswith(self._root_prefix(root)))
+                # An unmounted or unreadable root keeps its last known runs rather than emptying the table,
+                # also when this process frames them for the first time (after a restart or a takeover).
+                kept = {k: e for k, e in self._entries.items() if k.startswith(self._root_prefix(root))}
+                live.update(kept)
+                fresh.update({k: e for k, e in kept.items() if k not in self._framed})
                 continue
             previous_dirs = self._dir_states.get(root.path, {})
             walker = Walker(root.path, previous_dirs)
@@ -351,6 +314,8 @@ class Store:
             roots=self.roots,
             version=previous.version + (1 if changed or previous.generation == 0 else 0),
         )
+        if frame is not previous.runs:
+            self._served = dict(self._refs)
         self._unchanged = self._unchanged_check() if walk_clean else None
         self._progress = {}
         return self._snapshot
@@ -376,104 +341,6 @@ class Store:
         )
         return self._snapshot
 
-    # ------------------------------------------------------------ sharing one scan between processes
-    def _note_progress(self, root: Root, folders: int, runs: int, parsed: int) -> None:
-        """Counters of a scan under way; the first scan also saves them for the other workers' pages."""
-        self._progress.update(folders=folders, runs=runs, parsed=parsed, root=root.label)
-        now = time.time()
-        if self._snapshot.scanned_at is None and now - self._progress_saved >= PROGRESS_EVERY_SECONDS:
-            self._progress_saved = now
-            self._cache.set(self._progress_key, dict(self._progress))
-
-    @property
-    def progress(self) -> dict[str, Any]:
-        """How far the scan under way has got (empty when none is): its own, or the scanning worker's."""
-        if self._following and self._snapshot.scanned_at is None:
-            shared = self._cache.get(self._progress_key)
-            return dict(shared) if isinstance(shared, dict) else {}
-        return dict(self._progress)
-
-    def publish(self, health: dict[str, Any]) -> None:
-        """Share the latest snapshot with the workers that read this cache (the frame only when it changed)."""
-        snap = self._snapshot
-        items: dict[str, Any] = {
-            self._heartbeat_key: {
-                "version": snap.version,
-                "generation": snap.generation,
-                "scanned_at": snap.scanned_at,
-                "duration": snap.duration,
-                "parsed": snap.parsed,
-                "pid": os.getpid(),
-                **health,
-            }
-        }
-        if snap.scanned_at is not None and snap.version != self._published_version:
-            refs = {run_id: (ref.entry_key, ref.run.key) for run_id, ref in self._refs.items()}
-            items[self._published_key] = {
-                "version": snap.version,
-                "runs": snap.runs,
-                "problems": snap.problems,
-                "refs": refs,
-            }
-            self._published_version = snap.version
-        self._cache.set_many(items)
-
-    def follow(self) -> dict[str, Any] | None:
-        """Adopt what the scanning worker published; its heartbeat, or None when it has published nothing."""
-        self._following = True
-        self._cache.heal(repair=False)
-        beat = self._cache.get(self._heartbeat_key)
-        if not isinstance(beat, dict):
-            return None
-        with self._lock:
-            snap = self._snapshot
-            if beat.get("scanned_at") is None:
-                return beat
-            if beat.get("version") != snap.version or snap.scanned_at is None:
-                published = self._cache.get(self._published_key)
-                if not isinstance(published, dict):
-                    return beat
-                self._adopt(published)
-            self._snapshot = replace(
-                self._snapshot,
-                scanned_at=beat["scanned_at"],
-                duration=beat.get("duration", 0.0),
-                generation=beat.get("generation", 0),
-                parsed=beat.get("parsed", 0),
-            )
-        return beat
-
-    def _adopt(self, published: dict[str, Any]) -> None:
-        entries = self._entry_map.refresh()
-        self._entries = {k: e for k, e in entries.items() if isinstance(e, Entry)}
-        roots_by_prefix = {self._root_prefix(r): r for r in self.roots}
-        refs: dict[str, RunRef] = {}
-        for run_id, (key, run_key) in published["refs"].items():
-            entry = self._entries.get(key)
-            run = next((r for r in entry.runs if r.key == run_key), None) if entry else None
-            root = roots_by_prefix.get(key[: key.index("\x00") + 1])
-            if run is not None and root is not None:
-                refs[run_id] = RunRef(root=root, entry_key=key, run=run)
-        self._refs = refs
-        self._snapshot = replace(
-            self._snapshot,
-            runs=published["runs"],
-            problems=published["problems"],
-            version=published["version"],
-        )
-
-    def _take_over(self) -> pd.DataFrame:
-        """This process scans from now on: forget the borrowed bookkeeping, re-read the index, re-frame."""
-        log.info("taking over scanning from another worker")
-        self._following = False
-        self._framed.clear()
-        self._refs.clear()
-        self._recent.clear()
-        self._loaded = False
-        self._unchanged = None
-        self._published_version = None
-        return build_frame([])
-
     def _save_dir_states(
         self, root: Root, previous: dict[str, DirState], states: dict[str, DirState]
     ) -> None:
@@ -481,10 +348,6 @@ class Store:
         removed = set(previous) - set(states)
         self._dir_states[root.path] = states
         self._dir_maps[root.path].update(states, changed, removed)
-
-    @staticmethod
-    def _root_prefix(root: Root) -> str:
-        return f"{root.path}\x00"
 
     def _entry_key(self, root: Root, claim: Claim) -> str:
         return f"{self._root_prefix(root)}{claim.reader}\x00{claim.folder}"
@@ -585,7 +448,7 @@ class Store:
         return rows
 
     def series_lengths(self, run_id: str) -> dict[str, int]:
-        ref = self._refs.get(run_id)
+        ref = self._served.get(run_id)
         if ref is None:
             return {}
         entry = self._entries.get(ref.entry_key)

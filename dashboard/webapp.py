@@ -67,11 +67,15 @@ def create_app(settings: Settings | None = None, start_scanner: bool = True) -> 
         update_title=None,
     )
     app.layout = lambda: _layout(context)
+    security.allow_inline_scripts(server, app.csp_hashes())
 
     @server.get("/healthz")
     def healthz() -> flask.Response:
         body = context.health()
-        return flask.make_response(flask.jsonify(body), 200 if body["status"] in ("ok", "starting") else 503)
+        code = 200 if body["status"] in ("ok", "starting") else 503
+        if not security.signed_in(settings):  # open to monitors, but errors and paths only for users
+            body = {"status": body["status"]}
+        return flask.make_response(flask.jsonify(body), code)
 
     if start_scanner:
         scanner.start()

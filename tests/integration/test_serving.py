@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.load import Client
 from tests.browser.conftest import free_port
 from tests.fixtures.trees import age_tree, seed_metrics, write_seed_run
 
@@ -146,10 +147,28 @@ def test_one_worker_scans_and_every_worker_serves_the_same_runs(server: Gunicorn
     assert sum(a["scanner"] == "this worker" for a in answers) == 1
     write_seed_run(tree, "exp", 4000)
     wait_for(lambda: all_workers_report(server, 4), 30, "every worker to show the new run")
-    # The same page from every worker: the table's rows are the published frame.
-    with ThreadPoolExecutor(6) as pool:
-        layouts = set(pool.map(lambda _: get(f"{server.url}/_dash-layout")[1], range(24)))
-    assert len({len(body) for body in layouts}) == 1
+    # The same rows from every worker: the grid's first block, asked many times at once.
+    client = Client(server.url)
+    request = {
+        "runs-table.getRowsRequest": {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}
+    }
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(lambda _: client.call("..runs-table.getRowsResponse", request, []), range(32))
+        )
+    bodies = {json.dumps(rows_of(body), sort_keys=True) for status, body in answers if status == 200}
+    assert len(answers) == 32 and all(status == 200 for status, _ in answers)
+    assert len(bodies) == 1
+    assert len(json.loads(bodies.pop())) == 4
+    assert len({a["version"] for a in every_worker(server)}) == 1
+
+
+def rows_of(body: bytes) -> list[dict[str, Any]]:
+    response = json.loads(body)["response"]
+    rows: list[dict[str, Any]] = next(v for v in response.values() if "getRowsResponse" in v)[
+        "getRowsResponse"
+    ]["rowData"]
+    return rows
 
 
 def test_killing_the_scanning_worker_mid_request_loses_nothing(server: Gunicorn, tree: Path) -> None:
@@ -193,6 +212,7 @@ def test_cache_folder_deleted_while_serving(server: Gunicorn, tree: Path) -> Non
     wait_for(lambda: all_workers_report(server, 4), 30, "the new run after the cache was deleted")
     assert (server.cache / "index" / "cache.db").exists()
     assert server.cache.stat().st_mode & 0o777 == 0o700
+    assert len({scanner_of(a) for a in every_worker(server)}) == 1  # still one scanner
 
 
 def test_cache_corrupted_while_serving(server: Gunicorn, tree: Path) -> None:
@@ -244,4 +264,6 @@ def test_ten_thousand_runs_appearing_at_once(server: Gunicorn, tmp_path: Path, t
     wait_for(lambda: health(server)["runs"] >= 10_003, 180, "10,000 new runs")
     wait_for(lambda: all_workers_report(server, health(server)["runs"]), 60, "every worker to serve them")
     print(f"10,000 new runs served by every worker {time.time() - started:.1f} s after they appeared")
+    answers = every_worker(server)
+    assert {a["runs"] for a in answers} == {10_003} and len({scanner_of(a) for a in answers}) == 1
     assert get(f"{server.url}/_dash-layout", timeout=30)[0] == 200

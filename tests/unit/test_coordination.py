@@ -264,3 +264,67 @@ def test_first_scan_progress_is_shown_by_every_worker(tmp_path: Path) -> None:
     scanner.stop()
     scanning.close()
     reading.close()
+
+
+def test_a_new_worker_that_wins_the_lease_numbers_versions_on(
+    workers: list[Worker], tree: Path, tmp_path: Path
+) -> None:
+    for worker in workers[:2]:
+        worker.tick()
+    write_seed_run(tree, "exp_c", 500)
+    age_tree(tree / "exp_c")
+    workers[0].tick()
+    workers[1].tick()
+    published = workers[1].store.snapshot.version
+    workers[0].scanner.stop()
+    newcomer = workers[2]  # never ticked: a worker gunicorn just started, winning the lease first
+    newcomer.tick()
+    workers[1].tick()
+    assert newcomer.scanner.scanning_here
+    assert newcomer.store.snapshot.version > published  # never a number another worker already used
+    assert workers[1].store.snapshot.version == newcomer.store.snapshot.version
+    assert workers[1].run_ids() == [*EXPECTED, NEW_RUN]
+
+
+def test_a_takeover_keeps_the_runs_of_a_root_that_is_gone(workers: list[Worker], tree: Path) -> None:
+    for worker in workers[:2]:
+        worker.tick()
+    tree.rename(tree.with_name("aside"))
+    workers[0].tick()
+    workers[0].scanner.stop()
+    workers[1].tick()  # takes over while the root is missing
+    assert workers[1].scanner.scanning_here
+    assert workers[1].run_ids() == EXPECTED
+    assert [p.reason for p in workers[1].store.snapshot.problems] == ["results folder does not exist"]
+
+
+def test_run_pages_keep_working_while_a_takeover_rescans(
+    workers: list[Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for worker in workers[:2]:
+        worker.tick()
+    workers[0].scanner.stop()
+    follower = workers[1].store
+    seen: list[object] = []
+    real_parse_frame = follower._patch_frame
+
+    def looking_mid_scan(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(follower.run(EXPECTED[1]))  # a page asks while the takeover scan is under way
+        return real_parse_frame(*args, **kwargs)
+
+    monkeypatch.setattr(follower, "_patch_frame", looking_mid_scan)
+    workers[1].tick()
+    assert seen and seen[0] is not None and seen[0].metrics["sblimp_accuracy"] == 0.556  # type: ignore[attr-defined]
+    assert follower.run(EXPECTED[1]) is not None
+
+
+def test_after_the_cache_folder_is_wiped_one_worker_scans(workers: list[Worker], tmp_path: Path) -> None:
+    for worker in workers:
+        worker.tick()
+    shutil.rmtree(tmp_path / "cache")
+    for _ in range(2):
+        for worker in workers:
+            worker.tick()
+    assert [w.scanner.scanning_here for w in workers] == [True, False, False]
+    assert {w.store.snapshot.version for w in workers} == {workers[0].store.snapshot.version}
+    assert all(w.run_ids() == EXPECTED for w in workers)

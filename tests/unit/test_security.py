@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import re
 from pathlib import Path
@@ -11,12 +12,33 @@ from urllib.parse import quote
 import pytest
 
 from dashboard.context import EXTENSION_KEY
-from dashboard.security import inline_script_hashes
 from dashboard.settings import Settings
 from dashboard.webapp import create_app
 from tests.fixtures.trees import seed_config, write_seed_run
 
 PAYLOAD = '<img src=x onerror="window.__xss=1">'
+
+
+# What a browser would need allowed: the inline scripts of a served page (test-side, to check the pins).
+# An inline script: a <script> without src. Data blocks (type="application/json") are not run.
+_INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL | re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)  # Dash's IE notice sits in a conditional comment
+_SRC_ATTR = re.compile(r"\bsrc\s*=", re.IGNORECASE)
+_DATA_TYPE = re.compile(r"\btype\s*=\s*[\"']?application/json", re.IGNORECASE)
+
+
+def inline_script_hashes(html: str) -> list[str]:
+    """CSP source expressions (``'sha256-...'``) for the inline scripts of ``html``, in page order."""
+    hashes: list[str] = []
+    for match in _INLINE_SCRIPT.finditer(_COMMENT.sub("", html)):
+        attrs = match.group("attrs")
+        if _SRC_ATTR.search(attrs) or _DATA_TYPE.search(attrs):
+            continue
+        digest = base64.b64encode(hashlib.sha256(match.group("body").encode()).digest()).decode()
+        token = f"'sha256-{digest}'"
+        if token not in hashes:
+            hashes.append(token)
+    return hashes
 
 
 def make_app(tmp_path: Path, **overrides):  # type: ignore[no-untyped-def]
@@ -75,6 +97,7 @@ def test_scripts_are_allowed_by_hash_exactly_as_dash_computes_them(app) -> None:
     script_src = directives(response.headers["Content-Security-Policy"])["script-src"]
     assert script_src[:2] == ["'self'", "'unsafe-eval'"]  # eval: plotly's WebGL traces (regl)
     assert set(script_src[2:]) == set(app.csp_hashes())  # Dash's own hashes of its inline scripts
+    assert set(inline_script_hashes(response.get_data(as_text=True))) == set(script_src[2:])  # all it serves
     assert len(script_src) == len(set(script_src))
     assert "'unsafe-inline'" not in script_src and "'unsafe-hashes'" not in script_src
 
@@ -131,7 +154,9 @@ def test_auth_on_asks_every_route_but_healthz(locked) -> None:  # type: ignore[n
     assert client.post("/_dash-update-component", json={}).status_code == 401
     health = client.get("/healthz")
     assert health.status_code == 200
-    assert health.get_json()["runs"] == 1
+    assert health.get_json() == {"status": "ok"}  # open to monitors; no errors, paths or pids without a login
+    signed_in = client.get("/healthz", headers=basic("ada", "s3cret pass:word")).get_json()
+    assert signed_in["status"] == "ok" and signed_in["runs"] == 1 and "last_error" in signed_in
 
 
 def test_auth_accepts_only_the_right_pair(locked) -> None:  # type: ignore[no-untyped-def]
