@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from .compare import EVAL_LOSS_KEYS
@@ -219,18 +220,22 @@ def build_spec(frame: pd.DataFrame, rec: Mapping[str, Any], overrides: Mapping[s
 # ---------------------------------------------------------------- the result
 
 
-def _totals(result: ScoreResult, weights: Mapping[str, float]) -> list[tuple[float, str, str]]:
-    """Each ranked run's total under other weights, computed as ``scoring`` computes it."""
-    out: list[tuple[float, str, str]] = []
-    for run in result.ranking:
-        total_weight = sum(weights[m] for m in run.parts)
-        total = sum(100.0 * (weights[m] / total_weight) * value for m, (value, _) in run.parts.items())
-        out.append((min(100.0, max(0.0, total)), run.name, run.run_id))
-    return out
+class _Parts:
+    """The ranked runs' normalised scores as a matrix, so re-weighting is one matrix product."""
 
+    def __init__(self, result: ScoreResult, metrics: list[str]) -> None:
+        self.metrics = metrics
+        self.values = np.array([[r.parts.get(m, (0.0, 0.0))[0] for m in metrics] for r in result.ranking])
+        self.counted = np.array([[m in r.parts for m in metrics] for r in result.ranking], dtype=float)
+        self.keys = [(r.name, r.run_id) for r in result.ranking]
 
-def _winner(result: ScoreResult, weights: Mapping[str, float]) -> str:
-    return min(_totals(result, weights), key=lambda t: (-round(t[0], 9), t[1], t[2]))[2]
+    def winner(self, weights: Mapping[str, float]) -> str:
+        """Who wins under ``weights``, computed as ``scoring`` computes totals and breaks ties."""
+        w = np.array([weights.get(m, 0.0) for m in self.metrics])
+        totals = np.clip(100.0 * ((self.values * self.counted) @ w) / (self.counted @ w), 0.0, 100.0)
+        rounded = np.round(totals, 9)
+        tied = np.flatnonzero(rounded == rounded.max())
+        return min(self.keys[i] for i in tied)[1]
 
 
 def fast_sensitivity(result: ScoreResult, spec: ScoringSpec, delta: float = SENSITIVITY_DELTA) -> Sensitivity:
@@ -240,6 +245,7 @@ def fast_sensitivity(result: ScoreResult, spec: ScoringSpec, delta: float = SENS
         return Sensitivity(True, [])
     scored = {m for run in result.ranking for m in run.parts}
     base_weights = {c.metric: c.weight for c in spec.criteria if c.weight > 0}
+    parts = _Parts(result, sorted(scored))
     label = format_number(round(100 * delta, 6))
     flips: list[tuple[str, str, str]] = []
     for criterion in spec.criteria:
@@ -248,7 +254,7 @@ def fast_sensitivity(result: ScoreResult, spec: ScoringSpec, delta: float = SENS
         for sign in (1, -1):
             weights = dict(base_weights)
             weights[criterion.metric] = criterion.weight * (1 + sign * delta)
-            winner = _winner(result, weights)
+            winner = parts.winner(weights)
             if winner != base.run_id:
                 flips.append((criterion.metric, f"{'+' if sign > 0 else '-'}{label}%", winner))
     return Sensitivity(not flips, flips)

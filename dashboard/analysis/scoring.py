@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .compare import EVAL_LOSS_KEYS, overfitting, row_metrics
+from .compare import EVAL_LOSS_KEYS, TRAIN_LOSS_KEYS, overfitting, row_metrics
 from .numbers import format_number
 
 METRIC_PREFIX = "metrics."
@@ -130,14 +130,20 @@ def _overfit_score(metrics: Mapping[str, float]) -> float:
 
 
 DERIVED: dict[str, Callable[[Mapping[str, float]], float]] = {EVAL_LOSS: _eval_loss, OVERFIT: _overfit_score}
+# The only columns the derived criteria and the gap reasons read (frames can have hundreds).
+LOSS_COLUMNS = tuple(METRIC_PREFIX + key for key in (*EVAL_LOSS_KEYS, *TRAIN_LOSS_KEYS))
+
+
+def _loss_records(frame: pd.DataFrame, *keep: str) -> list[dict[str, Any]]:
+    columns = [c for c in (*keep, *LOSS_COLUMNS) if c in frame.columns]
+    return [{str(k): v for k, v in r.items()} for r in frame[columns].to_dict("records")]
 
 
 def metric_values(frame: pd.DataFrame, metric: str) -> pd.Series:
     """Finite float values of a metric per row (NaN = missing), derived metrics included."""
     name = bare(metric)
     if name in DERIVED:
-        rows = frame.to_dict("records")
-        values = [DERIVED[name](row_metrics({str(k): v for k, v in row.items()})) for row in rows]
+        values = [DERIVED[name](row_metrics(row)) for row in _loss_records(frame)]
         return pd.Series(values, index=frame.index, dtype="float64")
     column = METRIC_PREFIX + name
     if column not in frame.columns:
@@ -215,25 +221,23 @@ def _overfit_reason(row: Mapping[str, Any]) -> str | None:
 
 def _candidates(frame: pd.DataFrame, spec: ScoringSpec, excluded: list[tuple[str, str]]) -> pd.DataFrame:
     """Rows that pass the status filter and the constraints; the rest go to ``excluded``."""
+    run_ids = dict(zip(frame.index, frame["run_id"].astype(str), strict=True))
     dropped: set[Any] = set()
     if spec.completed_only and "status" in frame.columns:
         for index, status in frame["status"].items():
             if status != "completed":
                 dropped.add(index)
-                excluded.append((str(frame.at[index, "run_id"]), f"not completed (status {status})"))
+                excluded.append((run_ids[index], f"not completed (status {status})"))
     for constraint in spec.constraints:
-        values = metric_values(frame, constraint.metric)
-        for index in frame.index:
+        for index, value in metric_values(frame, constraint.metric).items():
             if index in dropped:
                 continue
-            value = float(values[index])
-            run_id = str(frame.at[index, "run_id"])
             if math.isnan(value):
                 dropped.add(index)
-                excluded.append((run_id, f"no {constraint.metric} to check {constraint.text}"))
+                excluded.append((run_ids[index], f"no {constraint.metric} to check {constraint.text}"))
             elif not (value >= constraint.value if constraint.op == ">=" else value <= constraint.value):
                 dropped.add(index)
-                excluded.append((run_id, f"fails {constraint.text} ({format_number(value)})"))
+                excluded.append((run_ids[index], f"fails {constraint.text} ({format_number(value)})"))
     return frame[[index not in dropped for index in frame.index]]
 
 
@@ -256,9 +260,9 @@ def _drop_missing(
 ) -> pd.DataFrame:
     absent = pd.DataFrame({m: v.isna() for m, v in values.items()}, index=frame.index)
     lacking = absent.any(axis=1)
-    for index in lacking[lacking].index:
-        names = [m for m in values if absent.at[index, m]]
-        excluded.append((str(frame.at[index, "run_id"]), "missing " + ", ".join(names)))
+    run_ids = dict(zip(frame.index, frame["run_id"].astype(str), strict=True))
+    for index, row in absent[lacking.to_numpy()].iterrows():
+        excluded.append((run_ids[index], "missing " + ", ".join(m for m in values if row[m])))
     return frame[~lacking.to_numpy()]
 
 
@@ -359,7 +363,7 @@ def score(frame: pd.DataFrame, spec: ScoringSpec) -> ScoreResult:
     scores = {metric: {i: float(v) for i, v in series.items()} for metric, series in normalised.items()}
     ranked = {c.metric: places(values[c.metric], c.direction) for c in criteria}
     ranking: list[RunScore] = []
-    records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in rows.to_dict("records")]
+    records = _loss_records(rows, "run_id", "name")
     for index, row in zip(rows.index, records, strict=True):
         result = _run_score(row, index, criteria, ranked, scores, spec.missing)
         if result is None:
