@@ -6,6 +6,8 @@ exports, so what is exported is exactly what is shown.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,11 +30,26 @@ class ViewResult:
     best_worst: dict[str, tuple[float, float]]  # metric column -> (best, worst) among the rows shown
 
 
+# The full frame's column orders, asked for by every page callback: computed once per frame.
+_ORDERS: dict[tuple[int, str], tuple[weakref.ref[pd.DataFrame], list[str]]] = {}
+_ORDERS_LOCK = threading.Lock()
+
+
 def by_coverage(frame: pd.DataFrame, prefix: str) -> list[str]:
     """Columns under ``prefix``, those most runs have first (then in the frame's order)."""
+    key = (id(frame), prefix)
+    with _ORDERS_LOCK:
+        found = _ORDERS.get(key)
+    if found is not None and found[0]() is frame:  # the same frame, not a new one at a reused id
+        return list(found[1])
     columns = [c for c in frame.columns if c.startswith(prefix)]
     counts = frame[columns].notna().sum() if columns else pd.Series(dtype=int)
-    return sorted(columns, key=lambda c: -int(counts[c]))  # stable: ties keep the frame's order
+    ordered = sorted(columns, key=lambda c: -int(counts[c]))  # stable: ties keep the frame's order
+    with _ORDERS_LOCK:
+        for stale in [k for k, (ref, _) in _ORDERS.items() if ref() is None]:
+            del _ORDERS[stale]
+        _ORDERS[key] = (weakref.ref(frame), ordered)
+    return list(ordered)
 
 
 # Identity columns a fresh view shows when they tell runs apart (updated_at is one click away).
