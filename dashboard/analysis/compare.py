@@ -28,6 +28,7 @@ from .curves import lowest
 from .directions import Direction, metric_direction
 from .filters import is_missing, natural_key
 from .intervals import ALPHA, Difference, Estimate, compare_to, estimate_for, supporting_keys
+from .labels import unique_labels
 from .numbers import format_number
 
 MAX_RUNS = 5
@@ -175,13 +176,8 @@ def row_metrics(row: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _unique_names(names: list[str]) -> list[str]:
-    """Run names as column headers: a repeated name gets `` (2)``, `` (3)``."""
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return out
+    """Run names as column headers: one line each, a repeat gets `` (2)``, `` (3)`` (``labels``)."""
+    return unique_labels(names)
 
 
 def _resolve_reference(

@@ -11,8 +11,11 @@
   is bold; a missing one is ``—`` (``---`` in LaTeX). Rows for the overfitting gap and the
   step of the best eval loss follow when any run has them.
 - LaTeX uses booktabs rules (``\\usepackage{booktabs}``); every text from the data and
-  the caption is escaped (``_ % & # $ { } ~ ^ \\``). The caption (Markdown: the note under
-  the table) says what the intervals are and how differences read, unless one is given.
+  the caption is escaped (``_ % & # $ { } ~ ^ \\``, and ``| < >``, which pdflatex's default
+  font prints as other glyphs). The caption (Markdown: the note under the table) says what
+  the intervals are and how differences read, unless one is given.
+- Every text is made one line first (``labels.one_line``): a newline in a name would end a
+  Markdown table row, a blank line in a ``tabular`` is a LaTeX error.
 
 ``names`` defaults to ``summary.names`` (run names, made unique), in run order.
 """
@@ -29,6 +32,7 @@ from typing import Any
 from .compare import Cell, Summary, SummaryRow
 from .export import neutralise
 from .intervals import Z95, Difference, Estimate, p_text
+from .labels import one_line
 from .numbers import format_number, signed
 
 CSV_COLUMNS = (
@@ -70,15 +74,26 @@ _MD_RE = re.compile(r"([\\`*_\[\]<>|])")
 
 
 def escape_latex(text: str) -> str:
-    """Text safe in LaTeX: each special character replaced once (no double escaping)."""
-    return _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], text)
+    """Text safe in LaTeX, on one line: each special character replaced once (no double escaping)."""
+    return _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], one_line(text))
 
 
-_TEX_UNICODE = {"−": "$-$", "±": r"$\pm$", "≈": r"$\approx$", "α": r"$\alpha$", "Δ": r"$\Delta$", "—": "---"}
+_TEX_UNICODE = {
+    "−": "$-$",
+    "±": r"$\pm$",
+    "≈": r"$\approx$",
+    "α": r"$\alpha$",
+    "Δ": r"$\Delta$",
+    "—": "---",
+    # In pdflatex's default OT1 text font these print as other glyphs (| as —, < as ¡).
+    "|": r"\textbar{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
 
 
 def latex_text(text: str) -> str:
-    """Escaped text with the symbols this module writes (− ± ≈ α Δ —) in LaTeX's own spelling."""
+    """Escaped text (one line); ``| < >`` and the symbols this module writes (− ± ≈ α Δ —) in LaTeX's spelling."""
     escaped = escape_latex(text)
     for symbol, tex in _TEX_UNICODE.items():
         escaped = escaped.replace(symbol, tex)
@@ -86,7 +101,14 @@ def latex_text(text: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    return _MD_RE.sub(r"\\\1", text)
+    """Text safe in a Markdown table cell, on one line: ``\\ ` * _ [ ] < > |`` backslash-escaped."""
+    return _MD_RE.sub(r"\\\1", one_line(text))
+
+
+def _markdown_metric(metric: str) -> str:
+    """A metric name as code, one line; ``|`` escaped for the table; with a backtick, plain escaped text."""
+    text = one_line(metric)
+    return "`" + text.replace("|", "\\|") + "`" if "`" not in text else escape_markdown(text)
 
 
 @dataclass(frozen=True)
@@ -109,7 +131,7 @@ MARKDOWN = _Style(
     text=escape_markdown,
     number=lambda t: t,
     bold=lambda t: f"**{t}**",
-    metric=lambda m: "`" + m.replace("|", "\\|") + "`" if "`" not in m else escape_markdown(m),
+    metric=_markdown_metric,
     pm="±",
     approx="≈",
     percent="%",
@@ -235,14 +257,17 @@ def caption_text(summary: Summary, names: Sequence[str] | None = None) -> str:
 
 
 def summary_markdown(summary: Summary, names: Sequence[str] | None = None, caption: str | None = None) -> str:
-    """A pipe table, then the caption as a note (``caption`` replaces the default note)."""
+    """A pipe table, then the caption as a note (``caption``, plain text, replaces the default note).
+
+    The note is escaped like the cells: it names the reference run.
+    """
     chosen = _names(summary, names)
     header = _headers(summary, chosen, MARKDOWN, "reference")
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---", *["---:"] * len(chosen)]) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in _body(summary, MARKDOWN)]
     note = caption if caption is not None else caption_text(summary, chosen)
     if note:
-        lines += ["", note]
+        lines += ["", escape_markdown(note)]
     return "\n".join(lines) + "\n"
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from .directions import metric_direction
 from .numbers import MISSING
+from .pareto import pareto_front
 
 __all__ = [
     "MISSING",
@@ -444,8 +445,6 @@ def _pareto_mask(
         if metric_direction(metric, overrides) is None:
             name = metric[len(METRIC_PREFIX) :]
             return mask, f"{name} has no direction (set one in the settings): the non-dominated filter is off"
-    from .insights import pareto_front  # insights builds on this module
-
     front = pareto_front(frame[mask], metrics[0], metrics[1], overrides)
     return mask & frame["run_id"].isin(front).to_numpy(), None
 

@@ -1,4 +1,5 @@
-"""Facts across many runs: best per metric, Pareto fronts, one-param ablations, groups, rank correlations.
+"""Facts across many runs: best per metric, one-param ablations, groups, rank correlations (Pareto
+fronts are in ``pareto``).
 
 Pure pandas/numpy so the insights page and the CLI say the same thing. Directions come
 from ``directions.metric_direction`` (user overrides honoured); a metric without one has
@@ -16,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .directions import metric_direction
-from .filters import is_missing
+from .filters import is_missing, natural_key, option_text
+from .pareto import metric_values
 
 METRIC_PREFIX = "metrics."
 PARAM_PREFIX = "params."
@@ -51,11 +53,7 @@ def _bare(name: str) -> str:
 
 
 def _numbers(frame: pd.DataFrame, metric: str) -> pd.Series:
-    column = _column(METRIC_PREFIX, metric)
-    if column not in frame.columns:
-        return pd.Series(np.nan, index=frame.index, dtype="float64")
-    values = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    return values.where(np.isfinite(values))
+    return metric_values(frame, metric)
 
 
 def best_per_metric(frame: pd.DataFrame, overrides: Mapping[str, str]) -> dict[str, Best]:
@@ -75,45 +73,6 @@ def best_per_metric(frame: pd.DataFrame, overrides: Mapping[str, str]) -> dict[s
     return out
 
 
-def pareto_front(frame: pd.DataFrame, x_metric: str, y_metric: str, overrides: Mapping[str, str]) -> set[str]:
-    """Run ids no other run beats on one metric without losing on the other; equal points all stay.
-
-    A sweep in O(n log n): runs sorted by x (better first); a run is on the front when it is the
-    best y among runs with its x and strictly better on y than every run with a better x.
-    """
-    signs = []
-    for metric in (x_metric, y_metric):
-        direction = metric_direction(metric, overrides)
-        if direction is None:
-            raise ValueError(f"{_bare(metric)} has no direction; set one in the settings")
-        signs.append(1.0 if direction == "max" else -1.0)
-    x = (_numbers(frame, x_metric) * signs[0]).to_numpy()
-    y = (_numbers(frame, y_metric) * signs[1]).to_numpy()
-    keep = ~(np.isnan(x) | np.isnan(y))
-    positions = np.flatnonzero(keep)
-    order = positions[np.lexsort((-y[positions], -x[positions]))]  # x descending, then y descending
-    run_ids = frame["run_id"].to_numpy()
-    front: set[str] = set()
-    best_y_of_better_x = -math.inf
-    start = 0
-    while start < len(order):
-        end = start
-        while end < len(order) and x[order[end]] == x[order[start]]:
-            end += 1
-        group_best = y[order[start]]
-        if group_best > best_y_of_better_x:
-            front.update(str(run_ids[i]) for i in order[start:end] if y[i] == group_best)
-        best_y_of_better_x = max(best_y_of_better_x, group_best)
-        start = end
-    return front
-
-
-def _same(a: Any, b: Any) -> bool:
-    if is_missing(a) and is_missing(b):
-        return True
-    return bool(a == b) and not (is_missing(a) or is_missing(b))
-
-
 def _plain(value: Any) -> Any:
     """numpy scalars as Python ones, so ``8 < 16`` orders as numbers and reads back as ``8``."""
     return value.item() if isinstance(value, np.generic) else value
@@ -130,24 +89,41 @@ def _param_column(frame: pd.DataFrame, name: str) -> str:
     return name if name in frame.columns else _column(PARAM_PREFIX, name)
 
 
-def _codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, list[Any]]:
-    """Equal values share a code (Python equality: ``8 == 8.0``); missing is -1."""
-    if column not in frame.columns:
-        return np.full(len(frame), -1, dtype=np.int64), []
-    try:
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
-    except TypeError:  # unhashable values (lists): compared by their text
-        values = [None if is_missing(v) else _hashable(_plain(v)) for v in frame[column].tolist()]
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), [_plain(u) for u in uniques]
+@dataclass(frozen=True)
+class _Flag:
+    """A boolean as a factorisation key: ``True == 1 == 1.0`` in Python, but a yes/no param is not a number."""
+
+    value: bool
 
 
-def _hashable(value: Any) -> Any:
+def _key(value: Any) -> Any:
+    """What equal values share: the value itself (``8 == 8.0``), booleans apart, unhashables by their text."""
+    if isinstance(value, (bool, np.bool_)):
+        return _Flag(bool(value))
     try:
         hash(value)
     except TypeError:
         return repr(value)
     return value
+
+
+def factorize_values(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """One code per distinct value, in order of appearance (missing: -1), and those values.
+
+    Numbers compare as numbers (``8`` and ``8.0`` share a code), a boolean is only equal to itself.
+    """
+    keys = [None if is_missing(v) else _key(_plain(v)) for v in series.tolist()]
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
+    return (
+        np.asarray(codes, dtype=np.int64),
+        [u.value if isinstance(u, _Flag) else u for u in uniques],
+    )
+
+
+def _codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, list[Any]]:
+    if column not in frame.columns:
+        return np.full(len(frame), -1, dtype=np.int64), []
+    return factorize_values(frame[column])
 
 
 def _group_ids(codes: np.ndarray) -> np.ndarray:
@@ -229,20 +205,37 @@ def ablation_pairs(
     return sorted(out, key=lambda e: (e.param, _order_key(e.before), _order_key(e.after)))
 
 
+def _group_order(value: Any) -> tuple[int, Any]:
+    """Numbers ascending, then everything else (yes/no, text) in natural order of its text."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return (0, float(value))
+    return (1, natural_key(option_text(value)))
+
+
 def group_stats(frame: pd.DataFrame, param: str, metric: str) -> pd.DataFrame:
     """Mean, sample std (NaN for one run) and count of a metric per value of a param; runs missing either skipped.
 
+    Groups are the values as the filters name them (``option_text``): ``8`` and ``8.0`` are one group
+    (``"8"``), ``True`` is ``"true"``, never the number 1. The index is that text, numbers first.
     ``param`` may name a frame column (``experiment``) as well as a param.
     """
     column = _param_column(frame, param)
-    data = pd.DataFrame({"value": frame[column], "metric": _numbers(frame, metric)}).dropna()
-    try:
-        grouped = data.groupby("value", sort=True)["metric"]
-        grouped.count()  # mixed types (numbers and text) cannot be sorted: group their text instead
-    except TypeError:
-        data["value"] = data["value"].map(str)
-        grouped = data.groupby("value", sort=True)["metric"]
-    return pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "count": grouped.count()})
+    metric_numbers = _numbers(frame, metric)
+    present = (
+        [
+            (option_text(_plain(v)), _plain(v), m)
+            for v, m in zip(frame[column].tolist(), metric_numbers.tolist(), strict=True)
+            if not is_missing(v) and not math.isnan(m)
+        ]
+        if column in frame.columns
+        else []
+    )
+    data = pd.DataFrame(present, columns=["text", "value", "metric"])
+    grouped = data.groupby("text", sort=False)["metric"]
+    stats = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "count": grouped.count()})
+    first = data.drop_duplicates("text").set_index("text")["value"]
+    order = sorted(stats.index, key=lambda t: _group_order(first[t]))
+    return stats.reindex(order)
 
 
 def _spearman(a: pd.Series, b: pd.Series) -> float:

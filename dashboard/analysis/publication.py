@@ -13,10 +13,15 @@ sees; ``to_latex`` and ``to_markdown`` only spell it. Rules, so a table can be c
   precision) and never more than 6.
 - **Best** per column in bold by direction, judged on the numbers as shown: ties are all
   bold; nothing is bold without a direction or when fewer than two distinct values are shown.
-- **±** is the half-width of the 95% interval ``intervals.estimate_for`` knows: a Wilson
-  interval for an accuracy with a sample count (``(high − low) / 2``), or 1.96 reported
-  standard errors (``<metric>_stderr``). The caption says which, per column when they differ.
-- A missing value is ``—`` (``---`` in LaTeX). Every text from the data is escaped.
+- **±** is the half-width of the 95% interval ``intervals.estimate_for`` knows: half the
+  width of a Wilson score interval for an accuracy with a sample count (``(high − low) / 2``),
+  or 1.96 reported standard errors (``<metric>_stderr``). A Wilson interval is not symmetric
+  around its value (0.99 of 100 has [0.946, 0.998]: ``± 0.026`` would suggest values above 1),
+  so when its two sides differ by more than ``ASYMMETRY`` of its half-width the interval itself
+  is printed instead: ``0.990 [0.946, 0.998]`` (LaTeX ``0.990\\,[0.946, 0.998]``). The caption
+  says which is which, per column when they differ, with the sample counts.
+- A missing value is ``—`` (``---`` in LaTeX). Every text from the data is made one line
+  (``labels.one_line``) and escaped.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from .compare import row_metrics
 from .compare_export import escape_latex, escape_markdown, latex_text
 from .directions import Direction, metric_direction
 from .intervals import Z95, IntervalKind, estimate_for
+from .labels import one_line, unique_labels
 
 METRIC_PREFIX = "metrics."
 LABEL = "tab:results"
@@ -40,26 +46,36 @@ SIGNIFICANT = 4
 MAX_DECIMALS = 6
 SCALE_BELOW = 1e-3
 SCALE_FROM = 1e6
+ASYMMETRY = 0.25  # |(high − v) − (v − low)| above this share of the half-width: print [low, high]
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-# Beyond ``escape_latex``: in pdflatex's default OT1 text font these print as other glyphs (| as —).
-_TEX_GLYPHS = {
-    "|": r"\textbar{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "↑": r"$\uparrow$",
-    "↓": r"$\downarrow$",
-}
+WILSON_HALF_WIDTH = "half the width of the 95% Wilson score interval"
+STDERR_TEXT = "1.96 reported standard errors"
+_TEX_ARROWS = {"↑": r"$\uparrow$", "↓": r"$\downarrow$"}  # ``latex_text`` already spells | < > ± —
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One run's value of one metric; ``half_width`` is the ± of its 95% interval, when one is known."""
+    """One run's value of one metric; ``half_width`` is the ± of its 95% interval, when one is known.
+
+    ``low`` and ``high`` are a Wilson interval's bounds; ``asymmetric`` says they are printed
+    instead of ``± half_width``.
+    """
 
     value: float | None
     half_width: float | None = None
     kind: IntervalKind | None = None
     n: int | None = None
     best: bool = False
+    low: float | None = None
+    high: float | None = None
+    asymmetric: bool = False
+
+    @property
+    def form(self) -> str | None:
+        """How the interval is printed: ``wilson`` (±), ``bounds`` ([low, high]), ``stderr`` (±), or None."""
+        if self.value is None or self.kind is None:
+            return None
+        return "bounds" if self.asymmetric else str(self.kind)
 
 
 @dataclass(frozen=True)
@@ -77,30 +93,29 @@ class PublicationTable:
     labels: list[str]  # row labels, made unique
     columns: list[Column]
     rows: list[list[Entry]]  # one list per run, one entry per column
-    note: str  # what bold, ± and — mean: the caption's generated part
+    note: str  # what bold, ±, [low, high] and — mean: the caption's generated part
 
 
 # ---------------------------------------------------------------- building
 
 
 def readable_header(metric: str) -> str:
-    """``metrics.sblimp_accuracy`` → ``sblimp accuracy``: prefix stripped, underscores as spaces, case kept."""
+    """``metrics.sblimp_accuracy`` → ``sblimp accuracy``: prefix stripped, underscores as spaces, case kept.
+
+    One line: whitespace of any kind is one space.
+    """
     bare = metric[len(METRIC_PREFIX) :] if metric.startswith(METRIC_PREFIX) else metric
-    return bare.replace("_", " ")
-
-
-def _unique(labels: list[str]) -> list[str]:
-    """A repeated label gets `` (2)``, `` (3)``: rows a reader can tell apart."""
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
-    return out
+    return one_line(bare.replace("_", " ")).strip()
 
 
 def _label(value: object, run_id: str) -> str:
-    return value if isinstance(value, str) and value else run_id
+    return value if isinstance(value, str) and value.strip() else run_id
+
+
+def is_asymmetric(value: float, low: float, high: float) -> bool:
+    """Whether ``value ± (high − low)/2`` would misstate ``[low, high]``: its sides differ by > ``ASYMMETRY``."""
+    half = (high - low) / 2
+    return half > 0 and abs((high - value) - (value - low)) > ASYMMETRY * half
 
 
 def _entry(metrics: Mapping[str, float], metric: str) -> Entry:
@@ -108,7 +123,9 @@ def _entry(metrics: Mapping[str, float], metric: str) -> Entry:
     if estimate is None:
         return Entry(None)
     if estimate.kind == "wilson" and estimate.low is not None and estimate.high is not None:
-        return Entry(estimate.value, (estimate.high - estimate.low) / 2, "wilson", estimate.n)
+        low, high, value = estimate.low, estimate.high, estimate.value
+        asymmetric = is_asymmetric(value, low, high)
+        return Entry(value, (high - low) / 2, "wilson", estimate.n, low=low, high=high, asymmetric=asymmetric)
     if estimate.kind == "stderr" and estimate.se is not None:
         return Entry(estimate.value, Z95 * estimate.se, "stderr")
     return Entry(estimate.value)
@@ -178,7 +195,7 @@ def publication_table(
     )
     records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
     run_ids = [str(r.get("run_id", i)) for i, r in enumerate(records)]
-    labels = _unique(
+    labels = unique_labels(
         [_label(r.get(label_column), run_id) for r, run_id in zip(records, run_ids, strict=True)]
     )
     per_run = [row_metrics(r) for r in records]
@@ -204,53 +221,67 @@ def _join(items: list[str]) -> str:
 
 def _count_text(counts: Iterable[int]) -> str:
     ordered = sorted(set(counts))
+    if not ordered:
+        return "?"
     return str(ordered[0]) if len(ordered) == 1 else f"{ordered[0]}–{ordered[-1]}"
 
 
-def _kinds(table: PublicationTable, index: int) -> set[str]:
-    return {str(row[index].kind) for row in table.rows if row[index].kind is not None}
+def _forms(table: PublicationTable, index: int) -> set[str]:
+    return {form for row in table.rows if (form := row[index].form) is not None}
 
 
-def _wilson_counts(table: PublicationTable, index: int) -> list[int]:
-    entries = [row[index] for row in table.rows if row[index].kind == "wilson"]
-    return [e.n for e in entries if e.n is not None]
+def _counts(table: PublicationTable, index: int, form: str) -> str:
+    """The sample counts of the column's intervals printed as ``form``: ``100`` or ``100–120``."""
+    return _count_text(e.n for row in table.rows if (e := row[index]).form == form and e.n is not None)
 
 
-def _interval_sentence(table: PublicationTable) -> str:
-    kinds = [_kinds(table, i) for i in range(len(table.columns))]
-    wilson = [i for i, k in enumerate(kinds) if "wilson" in k]
-    stderr = [i for i, k in enumerate(kinds) if "stderr" in k]
-    if not wilson and not stderr:
-        return ""
+def _n_text(table: PublicationTable, columns: list[int], form: str) -> str:
+    """``(n = 100)`` when every column has the same counts, else ``(n = 100 for x, 2000 for z)``."""
+    counts = {i: _counts(table, i, form) for i in columns}
+    if len(set(counts.values())) == 1:
+        return f"(n = {counts[columns[0]]})"
+    return "(n = " + ", ".join(f"{counts[i]} for {table.columns[i].header}" for i in columns) + ")"
 
-    def name(i: int) -> str:
-        return table.columns[i].header + (" (some runs)" if len(kinds[i]) > 1 else "")
 
-    counts = {i: _count_text(_wilson_counts(table, i)) for i in wilson}
-    wilson_text = "95% Wilson interval half-widths over n items"
-    stderr_text = "1.96 reported standard errors"
-    if not stderr:
-        if len(set(counts.values())) == 1:
-            return f"± gives 95% Wilson interval half-widths over n = {counts[wilson[0]]} items."
-        listed = ", ".join(f"{counts[i]} for {name(i)}" for i in wilson)
-        return f"± gives {wilson_text} (n = {listed})."
+def _plus_minus_sentence(table: PublicationTable, forms: list[set[str]]) -> str:
+    wilson = [i for i, f in enumerate(forms) if "wilson" in f]
+    stderr = [i for i, f in enumerate(forms) if "stderr" in f]
+
+    def name(i: int) -> str:  # a column with both kinds of ± says so
+        return table.columns[i].header + (" (some runs)" if {"wilson", "stderr"} <= forms[i] else "")
+
+    if wilson and not stderr:
+        return f"± is {WILSON_HALF_WIDTH} {_n_text(table, wilson, 'wilson')}."
+    if stderr and not wilson:
+        return f"± is {STDERR_TEXT}."
     if not wilson:
-        return f"± gives {stderr_text}."
-    listed = _join([f"{name(i)} (n = {counts[i]})" for i in wilson])
-    return f"± gives {wilson_text} for {listed}; {stderr_text} for {_join([name(i) for i in stderr])}."
+        return ""
+    listed = _join([f"{name(i)} {_n_text(table, [i], 'wilson')}" for i in wilson])
+    return f"± is {WILSON_HALF_WIDTH} for {listed}; {STDERR_TEXT} for {_join([name(i) for i in stderr])}."
+
+
+def _bounds_sentence(table: PublicationTable, forms: list[set[str]]) -> str:
+    bounds = [i for i, f in enumerate(forms) if "bounds" in f]
+    if not bounds:
+        return ""
+    return (
+        "[low, high] is the 95% Wilson score interval itself, printed where it is clearly asymmetric "
+        f"{_n_text(table, bounds, 'bounds')}."
+    )
 
 
 def caption_note(table: PublicationTable) -> str:
-    """What bold, ± and — mean in ``table``, in plain text (the generated part of a caption)."""
+    """What bold, ±, [low, high] and — mean in ``table``, in plain text (the generated part of a caption)."""
     entries = [e for row in table.rows for e in row]
+    forms = [_forms(table, i) for i in range(len(table.columns))]
     sentences: list[str] = []
     if any(e.best for e in entries):
         sentences.append("Best value per column in bold (↑ higher is better, ↓ lower is better).")
-    intervals = _interval_sentence(table)
-    if intervals:
-        sentences.append(intervals)
-        if any(e.value is not None and e.half_width is None for e in entries):
-            sentences.append("Values without ± have no known interval.")
+    intervals = [s for s in (_plus_minus_sentence(table, forms), _bounds_sentence(table, forms)) if s]
+    sentences += intervals
+    if intervals and any(e.value is not None and e.form is None for e in entries):
+        shown = "with neither ± nor [low, high]" if any("bounds" in f for f in forms) else "without ±"
+        sentences.append(f"Values {shown} have no known interval.")
     if any(e.value is None for e in entries):
         sentences.append("—: not available.")
     return " ".join(sentences)
@@ -272,13 +303,33 @@ def _number(value: float, column: Column) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
 
 
-def _cell(entry: Entry, column: Column, bold: str, pm: str, minus: str, missing: str) -> str:
+@dataclass(frozen=True)
+class _Spelling:
+    """How Markdown and LaTeX write the same cell."""
+
+    bold: str  # a format string around the value
+    pm: str
+    minus: str
+    missing: str
+    before_bounds: str  # between a value and its [low, high]
+
+
+_MARKDOWN = _Spelling("**{}**", "±", "-", "—", " ")
+_LATEX = _Spelling(r"\textbf{{{}}}", r"$\pm$", "$-$", "---", r"\,")
+
+
+def _cell(entry: Entry, column: Column, spelling: _Spelling) -> str:
     if entry.value is None:
-        return missing
-    value = _number(entry.value, column).replace("-", minus)
-    text = bold.format(value) if entry.best else value
-    if entry.half_width is not None:
-        text += f" {pm} {_number(entry.half_width, column)}"
+        return spelling.missing
+
+    def number(x: float) -> str:
+        return _number(x, column).replace("-", spelling.minus)
+
+    text = spelling.bold.format(number(entry.value)) if entry.best else number(entry.value)
+    if entry.asymmetric and entry.low is not None and entry.high is not None:
+        text += f"{spelling.before_bounds}[{number(entry.low)}, {number(entry.high)}]"
+    elif entry.half_width is not None:
+        text += f" {spelling.pm} {_number(entry.half_width, column)}"
     return text
 
 
@@ -299,7 +350,7 @@ def to_markdown(table: PublicationTable, caption: str | None = None) -> str:
     header = [escape_markdown(RUN_HEADER), *(_markdown_header(c) for c in table.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---", *["---:"] * len(table.columns)]) + "|"]
     for label, row in zip(table.labels, table.rows, strict=True):
-        cells = [_cell(e, c, "**{}**", "±", "-", "—") for e, c in zip(row, table.columns, strict=True)]
+        cells = [_cell(e, c, _MARKDOWN) for e, c in zip(row, table.columns, strict=True)]
         lines.append("| " + " | ".join([escape_markdown(label), *cells]) + " |")
     text = caption_text(table, caption)
     if text:
@@ -308,9 +359,9 @@ def to_markdown(table: PublicationTable, caption: str | None = None) -> str:
 
 
 def tex_text(text: str) -> str:
-    """``latex_text`` plus the characters pdflatex would print wrong (``| < >``) and the arrows."""
+    """``latex_text`` (escaped, one line, ``| < >`` spelled for pdflatex) plus the arrows."""
     escaped = latex_text(text)
-    for char, tex in _TEX_GLYPHS.items():
+    for char, tex in _TEX_ARROWS.items():
         escaped = escaped.replace(char, tex)
     return escaped
 
@@ -328,10 +379,7 @@ def to_latex(table: PublicationTable, caption: str | None = None, label: str = L
         r"\midrule",
     ]
     for label_text, row in zip(table.labels, table.rows, strict=True):
-        cells = [
-            _cell(e, c, r"\textbf{{{}}}", r"$\pm$", "$-$", "---")
-            for e, c in zip(row, table.columns, strict=True)
-        ]
+        cells = [_cell(e, c, _LATEX) for e, c in zip(row, table.columns, strict=True)]
         lines.append(" & ".join([tex_text(label_text), *cells]) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     text = caption_text(table, caption)

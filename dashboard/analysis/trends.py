@@ -8,6 +8,7 @@ and the line says so.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,22 @@ import pandas as pd
 
 from .curves import downsample, finite
 from .filters import natural_key, option_text
+from .pareto import numeric
+
+__all__ = [
+    "STEP",
+    "Fit",
+    "colour_labels",
+    "fit_line",
+    "line_points",
+    "numeric",
+    "series_line",
+    "series_runs",
+    "spans_decades",
+    "trajectories",
+    "trend_points",
+    "x_values",
+]
 
 STEP = "step"
 LOG_DECADES = 2.0
@@ -31,26 +48,6 @@ class Fit:
     log_x: bool
     n: int
     r2: float | None
-
-
-def numeric(series: pd.Series) -> pd.Series:
-    """Finite numbers as float, NaN for missing, text and booleans."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return pd.Series(np.nan, index=series.index, dtype="float64")
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        values = series.astype("float64")
-    else:
-        values = pd.Series(
-            [
-                float(v)
-                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-                else np.nan
-                for v in series.tolist()
-            ],
-            index=series.index,
-            dtype="float64",
-        )
-    return values.where(np.isfinite(values))
 
 
 def spans_decades(x: np.ndarray | pd.Series) -> bool:
@@ -168,30 +165,30 @@ SERIES_POINTS = 500  # points per logged curve drawn as a trajectory
 
 
 def series_runs(frame: pd.DataFrame, metric: str, skip: set[str], limit: int) -> list[tuple[str, str]]:
-    """``(run_id, label)`` of runs logging ``metric`` as a series, for experiments without checkpoint rows.
+    """``(run_id, label)`` of runs whose own logged curve of ``metric`` can stand for their experiment.
 
-    A run alone in its experiment (one row) whose series of the metric's name has two points or more
-    gives a trajectory from its own log; at most ``limit`` of them, longest series first.
+    A run alone in its experiment (the only row with that label, its experiment or else its name)
+    whose series of the metric's name has two points or more; labels in ``skip`` (already drawn
+    from checkpoint rows) are left out. At most ``limit`` of them, longest series first.
     """
     name = metric[len("metrics.") :] if metric.startswith("metrics.") else metric
     if "_series" not in frame.columns:
         return []
-    found: list[tuple[int, str, str]] = []
     experiments = frame["experiment"] if "experiment" in frame.columns else frame["name"]
-    for run_id, run_name, experiment, logged in zip(
-        frame["run_id"], frame["name"], experiments, frame["_series"], strict=True
-    ):
+    labels = [
+        experiment if isinstance(experiment, str) and experiment else str(run_name)
+        for experiment, run_name in zip(experiments, frame["name"], strict=True)
+    ]
+    rows_per_label = Counter(labels)
+    found: list[tuple[int, str, str]] = []
+    for run_id, label, logged in zip(frame["run_id"], labels, frame["_series"], strict=True):
         lengths = logged if isinstance(logged, dict) else {}
-        label = experiment if isinstance(experiment, str) and experiment else str(run_name)
-        if label in skip or int(lengths.get(name, 0) or 0) < 2:
+        points = int(lengths.get(name, 0) or 0)
+        if label in skip or rows_per_label[label] > 1 or points < 2:
             continue
-        found.append((int(lengths[name]), str(run_id), label))
+        found.append((points, str(run_id), label))
     found.sort(key=lambda f: (-f[0], f[2]))
-    chosen: dict[str, str] = {}
-    for _, run_id, label in found:
-        if label not in chosen.values() and len(chosen) < limit:
-            chosen[run_id] = label
-    return list(chosen.items())
+    return [(run_id, label) for _, run_id, label in found[:limit]]
 
 
 def series_line(x: np.ndarray, y: np.ndarray) -> pd.DataFrame | None:

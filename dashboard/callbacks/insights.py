@@ -7,8 +7,8 @@ its own choices) is kept in ``insights-state``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -17,39 +17,71 @@ from dash.exceptions import PreventUpdate
 
 from .. import ids
 from ..analysis.filters import active_chips
+from ..analysis.insights_view import (
+    INSIGHTS_PATH,
+    SECTIONS,
+    Choices,
+    Options,
+    card_keys,
+    options_for,
+    read_ins,
+    resolve,
+    search_for,
+)
 from ..analysis.trends import series_line, series_runs
 from ..analysis.view import parse_view
-from ..components.insights_charts import (
+from ..components.insights_cards import (
     MAX_TRAJECTORIES,
+    ablations_section,
+    best_section,
     correlation_section,
     groups_section,
     parallel_section,
     pareto_section,
     pick_trajectories,
+    summary,
     trends_section,
 )
-from ..components.insights_page import (
-    INSIGHTS_PATH,
-    Choices,
-    Options,
-    PageParts,
-    ablations_section,
-    best_section,
-    choices_ins,
-    defaults,
-    dropdown_options,
-    insights_page,
-    options_for,
-    read_ins,
-    resolve,
-    summary,
-    update_choices,
-    with_ins,
-)
+from ..components.insights_page import PageParts, dropdown_options, insights_page
 from ..context import current
 from .view_cache import current_facets, current_view
 
-SECTIONS = ("summary", "best", "pareto", "trends", "correlations", "groups", "ablations", "parallel")
+# The page's controls, in the order of their values and options below.
+CONTROLS = (
+    ids.INSIGHTS_PARETO_X,
+    ids.INSIGHTS_PARETO_Y,
+    ids.INSIGHTS_TREND_Y,
+    ids.INSIGHTS_TREND_X,
+    ids.INSIGHTS_TREND_COLOUR,
+    ids.INSIGHTS_GROUP_BY,
+    ids.INSIGHTS_METRICS,
+    ids.INSIGHTS_PARALLEL_PARAMS,
+)
+BODIES = {
+    "summary": ids.INSIGHTS_SUMMARY,
+    "best": ids.INSIGHTS_BEST,
+    "pareto": ids.INSIGHTS_PARETO,
+    "trends": ids.INSIGHTS_TRENDS,
+    "correlations": ids.INSIGHTS_CORRELATIONS,
+    "groups": ids.INSIGHTS_GROUPS,
+    "ablations": ids.INSIGHTS_ABLATIONS,
+    "parallel": ids.INSIGHTS_PARALLEL,
+}
+CONTROL_VALUES = tuple(Output(control, "value") for control in CONTROLS)
+CONTROL_OPTIONS = tuple(Output(control, "options") for control in CONTROLS)
+SECTION_BODIES = tuple(Output(BODIES[name], "children") for name in SECTIONS)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The runs a query shows and the page's state over them, with the data version they were read at."""
+
+    version: Any
+    rows: pd.DataFrame
+    total: int
+    error: str | None
+    options: Options
+    choices: Choices
 
 
 def _trajectories(rows: pd.DataFrame, metric: str | None) -> tuple[dict[str, pd.DataFrame], int]:
@@ -68,31 +100,12 @@ def _trajectories(rows: pd.DataFrame, metric: str | None) -> tuple[dict[str, pd.
     return lines, dropped
 
 
-def _keys(search: str | None, version: Any, choices: Choices) -> dict[str, str]:
-    """What each card depends on; an unchanged key means nothing to redraw."""
-    filters = json.dumps(parse_view(search).filters, sort_keys=True)
-    base = [version, filters]
-    own: dict[str, Any] = {
-        "summary": [],
-        "best": [],
-        "pareto": list(choices.pareto),
-        "trends": [choices.trend_y, choices.trend_x, choices.trend_colour],
-        "correlations": list(choices.metrics),
-        "groups": [choices.group, list(choices.metrics)],
-        "ablations": list(choices.metrics),
-        "parallel": [list(choices.params), list(choices.metrics)],
-    }
-    return {name: json.dumps([*base, own[name]], default=str) for name in SECTIONS}
-
-
-def _builders(
-    search: str | None, rows: pd.DataFrame, total: int, error: str | None, options: Options, choices: Choices
-) -> dict[str, Callable[[], Any]]:
+def _builders(search: str | None, shown: Shown) -> dict[str, Callable[[], Any]]:
     overrides = current().settings.metric_directions
-    facets = current_facets()
-    chips = [chip.label for chip in active_chips(parse_view(search).filters, facets)]
+    chips = [chip.label for chip in active_chips(parse_view(search).filters, current_facets())]
+    rows, options, choices = shown.rows, shown.options, shown.choices
     return {
-        "summary": lambda: summary(len(rows), total, chips, error),
+        "summary": lambda: summary(len(rows), shown.total, chips, shown.error),
         "best": lambda: best_section(rows, options, overrides),
         "pareto": lambda: pareto_section(rows, choices, overrides, search),
         "trends": lambda: trends_section(rows, choices, *_trajectories(rows, choices.trend_y)),
@@ -103,51 +116,24 @@ def _builders(
     }
 
 
-def _shown(search: str | None) -> tuple[pd.DataFrame, int, str | None, Options, Choices]:
+def _shown(search: str | None) -> Shown:
+    # The version is read before the rows: a scan landing in between makes the cards' keys older than
+    # their data, so the next snapshot tick redraws them again (never the reverse, which would leave
+    # old data under a new key for good).
+    version = current().snapshot.version
     overrides = current().settings.metric_directions
     result = current_view(search)
     options = options_for(result.rows, overrides)
-    return result.rows, result.total, result.error, options, resolve(read_ins(search), options, overrides)
+    choices = resolve(read_ins(search), options, overrides)
+    return Shown(version, result.rows, result.total, result.error, options, choices)
 
 
 def render_insights_page(search: str | None) -> Any:
-    rows, total, error, options, choices = _shown(search)
-    built = {name: make() for name, make in _builders(search, rows, total, error, options, choices).items()}
-    keys = _keys(search, current().snapshot.version, choices)
+    shown = _shown(search)
+    built = {name: make() for name, make in _builders(search, shown).items()}
+    keys = card_keys(search, shown.version, shown.choices)
     overrides = current().settings.metric_directions
-    return insights_page(PageParts(**built), options, choices, overrides, keys)
-
-
-CONTROL_VALUES = (
-    Output(ids.INSIGHTS_PARETO_X, "value"),
-    Output(ids.INSIGHTS_PARETO_Y, "value"),
-    Output(ids.INSIGHTS_TREND_Y, "value"),
-    Output(ids.INSIGHTS_TREND_X, "value"),
-    Output(ids.INSIGHTS_TREND_COLOUR, "value"),
-    Output(ids.INSIGHTS_GROUP_BY, "value"),
-    Output(ids.INSIGHTS_METRICS, "value"),
-    Output(ids.INSIGHTS_PARALLEL_PARAMS, "value"),
-)
-CONTROL_OPTIONS = (
-    Output(ids.INSIGHTS_PARETO_X, "options"),
-    Output(ids.INSIGHTS_PARETO_Y, "options"),
-    Output(ids.INSIGHTS_TREND_Y, "options"),
-    Output(ids.INSIGHTS_TREND_X, "options"),
-    Output(ids.INSIGHTS_TREND_COLOUR, "options"),
-    Output(ids.INSIGHTS_GROUP_BY, "options"),
-    Output(ids.INSIGHTS_METRICS, "options"),
-    Output(ids.INSIGHTS_PARALLEL_PARAMS, "options"),
-)
-SECTION_BODIES = (
-    Output(ids.INSIGHTS_SUMMARY, "children"),
-    Output(ids.INSIGHTS_BEST, "children"),
-    Output(ids.INSIGHTS_PARETO, "children"),
-    Output(ids.INSIGHTS_TRENDS, "children"),
-    Output(ids.INSIGHTS_CORRELATIONS, "children"),
-    Output(ids.INSIGHTS_GROUPS, "children"),
-    Output(ids.INSIGHTS_ABLATIONS, "children"),
-    Output(ids.INSIGHTS_PARALLEL, "children"),
-)
+    return insights_page(PageParts(**built), shown.options, shown.choices, overrides, keys)
 
 
 def _control_values(choices: Choices) -> list[Any]:
@@ -189,30 +175,23 @@ def _control_options(options: Options) -> list[Any]:
     State(ids.INSIGHTS_STATE, "data"),
     prevent_initial_call=True,
 )
-def follow_insights(search: str | None, version: Any, pathname: str | None, shown: Any) -> tuple[Any, ...]:
+def follow_insights(search: str | None, version: Any, pathname: str | None, drawn: Any) -> tuple[Any, ...]:
     """Redraw the cards whose inputs changed; set the controls to what the URL says."""
     if pathname != INSIGHTS_PATH:
         raise PreventUpdate
-    rows, total, error, options, choices = _shown(search)
-    keys = _keys(search, current().snapshot.version, choices)
-    shown = shown if isinstance(shown, dict) else {}
-    if keys == shown:
+    shown = _shown(search)
+    keys = card_keys(search, shown.version, shown.choices)
+    drawn = drawn if isinstance(drawn, dict) else {}
+    if keys == drawn:
         raise PreventUpdate
-    builders = _builders(search, rows, total, error, options, choices)
-    bodies = [builders[name]() if keys[name] != shown.get(name) else no_update for name in SECTIONS]
-    return (*bodies, *_control_values(choices), *_control_options(options), keys)
+    builders = _builders(search, shown)
+    bodies = [builders[name]() if keys[name] != drawn.get(name) else no_update for name in SECTIONS]
+    return (*bodies, *_control_values(shown.choices), *_control_options(shown.options), keys)
 
 
 @callback(
     Output(ids.URL, "search", allow_duplicate=True),
-    Input(ids.INSIGHTS_PARETO_X, "value"),
-    Input(ids.INSIGHTS_PARETO_Y, "value"),
-    Input(ids.INSIGHTS_TREND_Y, "value"),
-    Input(ids.INSIGHTS_TREND_X, "value"),
-    Input(ids.INSIGHTS_TREND_COLOUR, "value"),
-    Input(ids.INSIGHTS_GROUP_BY, "value"),
-    Input(ids.INSIGHTS_METRICS, "value"),
-    Input(ids.INSIGHTS_PARALLEL_PARAMS, "value"),
+    *(Input(control, "value") for control in CONTROLS),
     State(ids.URL, "search"),
     State(ids.URL, "pathname"),
     prevent_initial_call=True,
@@ -229,13 +208,15 @@ def write_choices(
     search: str | None,
     pathname: str | None,
 ) -> str:
-    """The controls' values as ``ins`` (only what differs from the defaults); a history entry per change."""
+    """The controls' values as ``ins`` (only what differs from the defaults); a history entry per change.
+
+    Only a real change is written: controls set to what the URL already resolves to (every redraw sets
+    them) write nothing, however stale or oddly spelled the URL's ``ins`` is.
+    """
     if pathname != INSIGHTS_PATH:
         raise PreventUpdate
-    overrides = current().settings.metric_directions
-    _, _, _, options, current_choices = _shown(search)
-    wanted = update_choices(
-        current_choices,
+    shown = _shown(search)
+    wanted = Choices(
         pareto=(pareto_x, pareto_y),
         trend_y=trend_y,
         trend_x=trend_x,
@@ -244,8 +225,7 @@ def write_choices(
         metrics=tuple(metrics or ()),
         params=tuple(params or ()),
     )
-    chosen = resolve(choices_ins(wanted, defaults(options, overrides)), options, overrides)
-    new = with_ins(search, choices_ins(chosen, defaults(options, overrides)))
-    if new == (search or ""):
+    new = search_for(search, wanted, shown.options, current().settings.metric_directions)
+    if new is None:
         raise PreventUpdate
     return new

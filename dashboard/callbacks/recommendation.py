@@ -14,7 +14,8 @@ from dash.exceptions import PreventUpdate
 
 from .. import ids
 from ..analysis.recommend_view import build_plan, clean_rec
-from ..components.recommendation import controls_key, footer, headline, result_parts, toolbar, weights_table
+from ..components.recommendation import footer, headline, result_parts
+from ..components.recommendation_controls import controls_key, toolbar, weights_table
 from ..context import current
 from .runs_controls import URL_OUT, write_view
 from .runs_page import RUNS_PATH

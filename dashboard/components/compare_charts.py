@@ -16,6 +16,7 @@ from ..analysis.compare import Summary, SummaryRow
 from ..analysis.curves import DISPLAY_POINTS, WEBGL_POINTS, downsample, ema, ema_spans, finite, normalise
 from ..analysis.intervals import Estimate
 from ..ingest.base import Series
+from .figures import base_layout, grid_axes
 from .run_charts import GRID_COLOUR, TEXT_COLOUR, plot_text, x_label
 
 LEGEND_CHARS = 28
@@ -45,24 +46,6 @@ def shorten(text: str, limit: int) -> str:
         return text
     head = (limit - 1) * 2 // 5
     return text[:head] + "…" + text[-(limit - 1 - head) :]
-
-
-def _base(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(
-        template="none",
-        height=height,
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"size": 12, "color": TEXT_COLOUR},
-        hoverlabel={"namelength": -1},
-    )
-    return fig
-
-
-def _axes(fig: go.Figure) -> None:
-    axes = {"gridcolor": GRID_COLOUR, "linecolor": GRID_COLOUR, "zeroline": False}
-    fig.update_xaxes(**axes)
-    fig.update_yaxes(exponentformat="e", **axes)
 
 
 # ---------------------------------------------------------------- bars
@@ -103,9 +86,9 @@ def bar_figure(row: SummaryRow, styles: Sequence[RunStyle]) -> go.Figure:
                 showlegend=False,
             )
         )
-    _base(fig, BAR_HEIGHT)
+    base_layout(fig, BAR_HEIGHT)
     fig.update_layout(margin={"l": 48, "r": 8, "t": 8, "b": 8}, bargap=0.25)
-    _axes(fig)
+    grid_axes(fig)
     fig.update_xaxes(showticklabels=False)
     values = [c.estimate.value for c in row.cells if c.estimate is not None]
     if values and min(values) > 0 and max(values) <= 1 and row.direction == "max":
@@ -176,7 +159,7 @@ def radar_figure(summary: Summary, styles: Sequence[RunStyle]) -> go.Figure | No
                 hovertemplate="%{meta}<br>%{theta}: %{customdata:.4g}<extra></extra>",
             )
         )
-    _base(fig, 420)
+    base_layout(fig, 420)
     fig.update_layout(
         margin={"l": 60, "r": 60, "t": 30, "b": 30},
         polar={
@@ -315,14 +298,14 @@ def curve_figure(
                     **common,
                 )
             )
-    _base(fig, CURVE_HEIGHT)
+    base_layout(fig, CURVE_HEIGHT)
     fig.update_layout(
         margin={"l": 56, "r": 12, "t": 28, "b": 44},
         hovermode="closest",
         uirevision=f"{name}|{log_y}|{x_mode}",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 11}},
     )
-    _axes(fig)
+    grid_axes(fig)
     first = present[0][1] if present else None
     fig.update_xaxes(
         title={"text": x_label(first) if first else "", "standoff": 4}, tickformat="~s", hoverformat=",.6~g"

@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from .. import ids
-from .insights_page import INSIGHTS_PATH, read_ins, with_ins
+from ..analysis.insights_view import INSIGHTS_PATH, read_ins, with_ins
 
 RUNS_PATH = "/"
 

@@ -1,5 +1,5 @@
-"""Figures of the insights page (Pareto scatter, trend and trajectories, Spearman heatmap, group dots,
-parallel coordinates) and the cards built on them.
+"""Figures of the insights page: Pareto scatter, trend and trajectories, Spearman heatmap, group dots,
+parallel coordinates (the cards built on them are in ``insights_cards``).
 
 Every string from the runs (names, param values, metric names) reaches Plotly escaped (``plot_text``)
 and as data: hover templates hold only ``%{...}`` placeholders and fixed words.
@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dcc, html
 
-from .. import ids
 from ..analysis.directions import metric_direction
 from ..analysis.filters import natural_key, option_text
-from ..analysis.insights import group_stats, pareto_front, spearman
-from ..analysis.trends import STEP, Fit, fit_line, line_points, numeric, trajectories, trend_points
-from ..analysis.view import parse_view, view_query
+from ..analysis.insights_view import label
+from ..analysis.trends import Fit, line_points
 from .compare_charts import shorten
-from .insights_page import (
-    GRAPH_CONFIG,
-    Choices,
-    Options,
-    empty,
-    fit_text,
-    graph,
-    group_table,
-    label,
-    log_x_wanted,
-)
-from .run_charts import GRID_COLOUR, TEXT_COLOUR, plot_text
+from .figures import base_layout, grid_axes
+from .run_charts import TEXT_COLOUR, plot_text
 
 # Okabe–Ito, then a grey: distinguishable for colour-blind readers, readable on both themes.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#999999")
@@ -51,34 +36,23 @@ BAR_HEIGHT = 230
 
 
 def _base(fig: go.Figure, height: int) -> go.Figure:
+    """The shared look, room for axis titles, the legend in a row above the plot."""
+    base_layout(fig, height)
     fig.update_layout(
-        template="none",
-        height=height,
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"size": 12, "color": TEXT_COLOUR},
-        hoverlabel={"namelength": -1},
         margin={"l": 64, "r": 16, "t": 16, "b": 56},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0},
     )
-    axes = {"gridcolor": GRID_COLOUR, "linecolor": GRID_COLOUR, "zeroline": False, "automargin": True}
-    fig.update_xaxes(**axes)
-    fig.update_yaxes(exponentformat="e", **axes)
-    return fig
+    return grid_axes(fig, automargin=True)
 
 
 def _scatter(n: int) -> type[go.Scatter] | type[go.Scattergl]:
     return go.Scattergl if n > WEBGL_POINTS else go.Scatter
 
 
-def bare(column: str) -> str:
-    return column.split(".", 1)[1] if column.startswith(("metrics.", "params.")) else column
-
-
 def axis_title(metric: str, overrides: Mapping[str, str]) -> str:
     direction = metric_direction(metric, overrides)
     arrow = {"max": " (higher is better ↑)", "min": " (lower is better ↓)"}.get(direction or "", "")
-    return plot_text(bare(metric)) + arrow
+    return plot_text(label(metric)) + arrow
 
 
 # ---------------------------------------------------------------- Pareto
@@ -337,17 +311,17 @@ def parallel_figure(frame: pd.DataFrame, params: Sequence[str], metrics: Sequenc
     dimensions = []
     for column in [*params, *metrics]:
         values = frame[column]
-        label = plot_text(shorten(bare(column), 24))
+        title = plot_text(shorten(label(column), 24))
         numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
         if numeric:
-            dimensions.append({"label": label, "values": values.astype("float64").tolist()})
+            dimensions.append({"label": title, "values": values.astype("float64").tolist()})
             continue
         texts = [option_text(v) for v in values]
         categories = sorted(set(texts), key=natural_key)
         index = {t: i for i, t in enumerate(categories)}
         dimensions.append(
             {
-                "label": label,
+                "label": title,
                 "values": [index[t] for t in texts],
                 "tickvals": list(range(len(categories))),
                 "ticktext": [plot_text(shorten(t, 22)) for t in categories],
@@ -369,183 +343,3 @@ def parallel_figure(frame: pd.DataFrame, params: Sequence[str], metrics: Sequenc
     _base(fig, CHART_HEIGHT)
     fig.update_layout(margin={"l": 64, "r": 64, "t": 56, "b": 24})
     return fig
-
-
-# ---------------------------------------------------------------- cards built on these figures
-
-MIN_RUNS_FOR_RHO = 5
-MAX_CORRELATION_PARAMS = 20
-MAX_GROUP_CHARTS = 6
-MAX_TRAJECTORIES = 10
-
-
-def pareto_section(
-    rows: pd.DataFrame, choices: Choices, overrides: Mapping[str, str], search: str | None
-) -> Any:
-    x, y = choices.pareto
-    if x is None or y is None:
-        return empty("A Pareto front needs two metrics with a known direction.")
-    if x == y:
-        return empty("Choose two different metrics.")
-    points = pd.DataFrame(
-        {
-            "run_id": rows["run_id"].astype(str),
-            "name": rows["name"].astype(str),
-            "x": numeric(rows[x]),
-            "y": numeric(rows[y]),
-        }
-    ).dropna(subset=["x", "y"])
-    if points.empty:
-        return empty(f"No run has both {label(x)} and {label(y)}.")
-    front = pareto_front(rows, x, y, overrides)
-    view = parse_view(search)
-    view.filters = {**view.filters, "pareto": [x, y]}
-    link = dcc.Link(
-        "Show non-dominated runs in the table", href="/" + view_query(view), id=ids.INSIGHTS_PARETO_LINK
-    )
-    caption = (
-        f"{len(front)} of {len(points)} runs with both metrics are non-dominated: no other run is at least as "
-        f"good on both and better on one. Dominated runs are faded."
-    )
-    return [
-        html.Div(
-            [html.Span(caption, className="insights-note me-3"), link],
-            className="d-flex flex-wrap align-items-baseline mb-1",
-        ),
-        graph(ids.INSIGHTS_PARETO_CHART, pareto_figure(points, front, x, y, overrides)),
-    ]
-
-
-def _x_title(x: str) -> str:
-    return "step (each run's last)" if x == STEP else label(x)
-
-
-def trend_chart(rows: pd.DataFrame, choices: Choices) -> list[Any]:
-    y, x = choices.trend_y, choices.trend_x
-    if y is None or x is None:
-        return [empty("Trends need a metric and a numeric param or steps that vary.")]
-    points = trend_points(rows, y, x, choices.trend_colour)
-    if points.empty:
-        return [empty(f"No run has both {label(y)} and {_x_title(x)}.")]
-    fit = fit_line(points["x"], points["y"], log_x=log_x_wanted(points["x"]))
-    colour = label(choices.trend_colour) if choices.trend_colour else None
-    figure = trend_figure(points, fit, _x_title(x), label(y), colour)
-    return [
-        html.H6(f"{label(y)} against {_x_title(x)}", className="insights-subtitle"),
-        graph(ids.INSIGHTS_TREND_CHART, figure),
-        html.P(fit_text(fit, label(x), label(y)), className="insights-note mb-0 fit-text"),
-    ]
-
-
-def trajectory_chart(lines: Mapping[str, pd.DataFrame], metric: str | None, dropped: int) -> list[Any]:
-    if metric is None:
-        return []
-    title = html.H6(f"Checkpoint trajectories: {label(metric)} against step", className="insights-subtitle")
-    if not lines:
-        return [
-            title,
-            empty("No experiment has two or more checkpoints (or a logged curve) with this metric."),
-        ]
-    note = "One line per experiment, through its checkpoints (or the run's own logged curve)."
-    if dropped:
-        note += f" {dropped} more experiments not drawn (those with the most points are)."
-    return [
-        title,
-        graph(ids.INSIGHTS_TRAJECTORY_CHART, trajectory_figure(lines, label(metric))),
-        html.P(note, className="insights-note mb-0"),
-    ]
-
-
-def pick_trajectories(rows: pd.DataFrame, metric: str | None) -> tuple[dict[str, pd.DataFrame], int]:
-    """Checkpoint lines of the experiments with the most points, at most ``MAX_TRAJECTORIES``; and how many were left."""
-    if metric is None:
-        return {}, 0
-    return trajectories(rows, metric, limit=MAX_TRAJECTORIES)
-
-
-def trends_section(
-    rows: pd.DataFrame, choices: Choices, lines: Mapping[str, pd.DataFrame], dropped: int
-) -> Any:
-    return dbc.Row(
-        [
-            dbc.Col(trend_chart(rows, choices), xl=7),
-            dbc.Col(trajectory_chart(lines, choices.trend_y, dropped), xl=5),
-        ],
-        className="g-3",
-    )
-
-
-def correlation_section(rows: pd.DataFrame, choices: Choices, options: Options) -> Any:
-    params = list(options.x_axes[:MAX_CORRELATION_PARAMS])
-    metrics = list(choices.metrics)
-    if not params or not metrics:
-        return empty("Correlations need numeric params that vary and at least one chosen metric.")
-    corr, counts = spearman(rows, params, metrics, min_runs=MIN_RUNS_FOR_RHO)
-    corr.index = [_x_title(p) if p == STEP else label(p) for p in params]
-    counts.index = corr.index
-    shared = (
-        counts.max(axis=1) > 0
-    )  # a param no run shares with these metrics (another source's) says nothing
-    corr, counts = corr[shared], counts[shared]
-    if corr.empty:
-        return empty("No run has both a numeric param that varies and one of the chosen metrics.")
-    return [
-        html.P(
-            f"Spearman rank correlation of each numeric param with each metric; n is the number of runs having "
-            f"both. Grey cells have fewer than {MIN_RUNS_FOR_RHO} such runs or a constant side.",
-            className="insights-note",
-        ),
-        graph(ids.INSIGHTS_CORRELATION_CHART, correlation_figure(corr, counts, MIN_RUNS_FOR_RHO)),
-    ]
-
-
-def groups_section(rows: pd.DataFrame, choices: Choices) -> Any:
-    if choices.group is None:
-        return empty("No param splits these runs into a few groups.")
-    if not choices.metrics:
-        return empty("Choose metrics above.")
-    stats = {m: group_stats(rows, choices.group, m) for m in choices.metrics}
-    tiles = []
-    for i, (metric, table) in enumerate(list(stats.items())[:MAX_GROUP_CHARTS]):
-        if len(table):
-            tiles.append(
-                html.Div(
-                    [
-                        html.Div(label(metric), className="bar-title", title=label(metric)),
-                        graph(
-                            None,
-                            group_bar_figure(table, PALETTE[i % len(PALETTE)]),
-                            {**GRAPH_CONFIG, "displayModeBar": False},
-                        ),
-                    ],
-                    className="bar-tile",
-                )
-            )
-    return [
-        html.P(
-            "Mean ± sample standard deviation and run count per group: repeated seeds aggregate into one line.",
-            className="insights-note",
-        ),
-        group_table(stats, choices.group),
-        html.Div(tiles, className="insights-bar-grid mt-2"),
-    ]
-
-
-def parallel_section(rows: pd.DataFrame, choices: Choices) -> Any:
-    columns = [*choices.params, *choices.metrics]
-    if len(columns) < 2:
-        return empty("Choose at least two params or metrics.")
-    complete = rows.dropna(subset=columns)
-    if complete.empty:
-        return empty("No run has every chosen value.")
-    colour = f" Colour: {label(choices.metrics[0])}." if choices.metrics else ""
-    return [
-        html.P(
-            f"{len(complete)} of {len(rows)} runs have every chosen value. Drag along an axis to highlight a range.{colour}",
-            className="insights-note",
-        ),
-        graph(
-            ids.INSIGHTS_PARALLEL_CHART,
-            parallel_figure(complete, list(choices.params), list(choices.metrics)),
-        ),
-    ]

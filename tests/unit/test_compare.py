@@ -18,6 +18,7 @@ from dashboard.analysis.compare import (
     reading_for,
 )
 from dashboard.analysis.intervals import two_proportion_test, wilson
+from dashboard.analysis.labels import unique_labels
 from dashboard.ingest.base import Series
 from dashboard.rows import build_frame
 from dashboard.store import Store
@@ -285,3 +286,31 @@ def test_real_three_runs(tmp_path: Path) -> None:
     assert ppl.direction == "min" and ppl.best == [0]
     assert ppl.cells[0].difference.p is None  # no interval known for perplexities
     assert [o.gap for o in summary.overfit] == [None, None, None]
+
+
+def test_repeated_names_never_collide_with_a_real_name() -> None:
+    frame = build_frame(
+        [
+            _row("r1", {"loss": 1.0}, name="x"),
+            _row("r2", {"loss": 2.0}, name="x"),
+            _row("r3", {"loss": 3.0}, name="x (2)"),
+            _row("r4", {"loss": 4.0}, name="a\n\nb"),
+            _row("r5", {"loss": 5.0}, name="a b"),
+        ]
+    )
+    names = build_summary(frame, ["r1", "r2", "r3", "r4", "r5"]).names
+    assert names == ["x", "x (3)", "x (2)", "a b", "a b (2)"]
+
+
+def test_unique_labels_skips_every_taken_suffix() -> None:
+    assert unique_labels(["a", "a", "a"]) == ["a", "a (2)", "a (3)"]
+    assert unique_labels(["x", "x", "x (2)"]) == ["x", "x (3)", "x (2)"]
+    assert unique_labels(["x (2)", "x", "x"]) == ["x (2)", "x", "x (3)"]
+    assert unique_labels(["x (2)", "x (2)", "x", "x", "x (3)"]) == [
+        "x (2)",
+        "x (2) (2)",
+        "x",
+        "x (4)",
+        "x (3)",
+    ]
+    assert unique_labels([" a\t", "a"]) == ["a", "a (2)"]  # trimmed, then compared

@@ -16,6 +16,7 @@ from dashboard.analysis.compare_export import (
     caption_text,
     escape_latex,
     escape_markdown,
+    latex_text,
     summary_csv,
     summary_latex,
     summary_markdown,
@@ -217,3 +218,60 @@ def test_real_three_runs_markdown(tmp_path: Path) -> None:
     assert (
         r"sblimp\_accuracy $\uparrow$ & \textbf{0.554} [0.523, 0.5845] (+0.008, +1.465\%, $\approx$)" in latex
     )
+
+
+def _injected_summary() -> Summary:
+    """Names and metric keys with newlines, tabs, U+2028 and ``| < >``: each must stay on its line."""
+    frame = build_frame(
+        [
+            _row("a", "x\n\n# H |y", {"eval\r\nloss": 1.0, "sc<o>re|\u2028x": 2.0}),
+            _row("b", "<b>\tc\x0bd", {"eval\r\nloss": 0.5}),
+        ]
+    )
+    return build_summary(frame, ["a", "b"])
+
+
+def test_markdown_folds_whitespace_so_no_row_or_heading_is_injected() -> None:
+    assert summary_markdown(_injected_summary()) == (
+        "| Metric | x # H \\|y (reference) | \\<b\\> c d |\n"
+        "|---|---:|---:|\n"
+        "| `eval loss` ↓ | 1 | **0.5** (-0.5, -50%) |\n"
+        "| `sc<o>re\\| x` | 2 | — |\n"
+        "\n"
+        "In parentheses: difference to x # H \\|y (absolute, %). Best per row in bold.\n"
+    )
+
+
+def test_latex_folds_whitespace_and_spells_bar_and_angle_brackets() -> None:
+    assert summary_latex(_injected_summary()) == (
+        "% requires \\usepackage{booktabs}\n"
+        "\\begin{table}[htbp]\n"
+        "\\centering\n"
+        r"\caption{In parentheses: difference to x \# H \textbar{}y (absolute, \%). Best per row in bold.}"
+        "\n"
+        "\\label{tab:comparison}\n"
+        "\\begin{tabular}{lrr}\n"
+        "\\toprule\n"
+        r"Metric & x \# H \textbar{}y (ref.) & \textless{}b\textgreater{} c d \\" + "\n"
+        "\\midrule\n"
+        r"eval loss $\downarrow$ & 1 & \textbf{0.5} ($-$0.5, $-$50\%) \\" + "\n"
+        r"sc\textless{}o\textgreater{}re\textbar{} x & 2 & --- \\" + "\n"
+        "\\bottomrule\n"
+        "\\end{tabular}\n"
+        "\\end{table}\n"
+    )
+
+
+def test_a_given_caption_is_one_line_and_escaped_in_both_formats(summary: Summary) -> None:
+    latex = summary_latex(summary, caption="first\n\nsecond | <third>")
+    assert r"\caption{first second \textbar{} \textless{}third\textgreater{}}" in latex
+    markdown = summary_markdown(summary, caption="first\r\n\r\n# second *")
+    assert markdown.endswith("|\n\nfirst # second \\*\n")
+
+
+def test_escapes_fold_every_kind_of_whitespace_and_drop_control_characters() -> None:
+    text = "a\r\nb\tc\x0bd\x0ce\u2028f\u2029g\x85h\u00a0i\x00j\x1bk  l"
+    assert escape_markdown(text) == "a b c d e f g h ijk l"
+    assert escape_latex(text) == "a b c d e f g h ijk l"
+    assert escape_markdown(" lead ") == " lead "  # ends kept: pieces are joined
+    assert latex_text("a|b<c>d") == r"a\textbar{}b\textless{}c\textgreater{}d"

@@ -440,3 +440,16 @@ def test_pareto_chip_and_its_removal() -> None:
     state = {"q": "a", "pareto": ["metrics.acc", "metrics.loss"]}
     assert active_chips(state, []) == [Chip("q", "search: a"), Chip("pareto", "non-dominated on acc, loss")]
     assert remove_chip(state, "pareto") == {"q": "a"}
+
+
+def test_pareto_filter_counts_the_runs_the_insights_card_draws() -> None:
+    # A text value ("0.9") is no number for the filter either: the table shows the card's front.
+    frame = pd.DataFrame(
+        {
+            "run_id": ["a", "b", "c"],
+            "metrics.acc": pd.Series(["0.9", 0.5, 0.4], dtype=object),
+            "metrics.loss": [2.0, 1.0, 0.5],
+        }
+    )
+    result = apply_filters(frame, {"pareto": ["metrics.acc", "metrics.loss"]})
+    assert result.frame["run_id"].tolist() == ["b", "c"]

@@ -14,9 +14,9 @@ from dashboard.analysis.insights import (
     ablation_pairs,
     best_per_metric,
     group_stats,
-    pareto_front,
     spearman,
 )
+from dashboard.analysis.pareto import metric_values, pareto_front
 
 NAN = math.nan
 
@@ -84,10 +84,10 @@ def test_ablation_with_one_param_orders_the_change() -> None:
 
 def test_group_stats() -> None:
     stats = group_stats(ABLATION, "bs", "acc")
-    assert list(stats.index) == [8, 16]  # bs 32 has no acc
-    assert stats.loc[8, "mean"] == pytest.approx(0.55)
-    assert stats.loc[8, "std"] == pytest.approx(math.sqrt(0.005))
-    assert stats.loc[16, "count"] == 2
+    assert list(stats.index) == ["8", "16"]  # bs 32 has no acc; groups are named as the filters name them
+    assert stats.loc["8", "mean"] == pytest.approx(0.55)
+    assert stats.loc["8", "std"] == pytest.approx(math.sqrt(0.005))
+    assert stats.loc["16", "count"] == 2
 
 
 def test_spearman_with_counts_and_min_runs() -> None:
@@ -222,3 +222,48 @@ def test_spearman_with_the_step_column() -> None:
     corr, counts = spearman(frame, ["step"], ["acc"])
     # ranks 1..5 vs 1,3,2,4,5: d² = 0+1+1+0+0 = 2 -> 1 - 6·2/(5·24) = 0.9
     assert corr.loc["step", "acc"] == pytest.approx(0.9) and counts.loc["step", "acc"] == 5
+
+
+FLAGS = pd.DataFrame(
+    {
+        "run_id": ["a", "b", "c", "d", "e"],
+        "params.flag": [True, 1, 1.0, False, 0],  # a yes/no param and a number: five runs, four values
+        "metrics.acc": [0.5, 0.7, 0.9, 0.2, 0.4],
+    }
+)
+
+
+def test_group_stats_keep_booleans_apart_from_numbers() -> None:
+    stats = group_stats(FLAGS, "flag", "acc")
+    assert list(stats.index) == ["0", "1", "false", "true"]  # 1 and 1.0 are one group; True is not 1
+    assert stats["count"].tolist() == [1, 2, 1, 1]
+    assert stats["mean"].tolist() == pytest.approx([0.4, 0.8, 0.2, 0.5])
+
+
+def test_ablation_codes_keep_booleans_apart_from_numbers() -> None:
+    found = [
+        (repr(e.before), repr(e.after), e.pairs, round(e.deltas["acc"], 9))
+        for e in ablation_pairs(FLAGS, ["flag"], ["acc"])
+    ]
+    # after − before, averaged over the pairs: 0 → 1 is (0.7 − 0.4 + 0.9 − 0.4) / 2, and so on.
+    assert found == [
+        ("0", "1", 2, 0.4),
+        ("0", "False", 1, -0.2),
+        ("0", "True", 1, 0.1),
+        ("1", "False", 2, -0.6),
+        ("1", "True", 2, -0.3),
+        ("False", "True", 1, 0.3),
+    ]
+
+
+def test_pareto_reads_metric_values_as_numbers_only() -> None:
+    frame = pd.DataFrame(
+        {
+            "run_id": ["a", "b", "c", "d", "e"],
+            "metrics.acc": pd.Series(["0.9", 0.5, True, None, 0.4], dtype=object),
+            "metrics.loss": [0.1, 1.0, 0.1, 0.1, math.inf],
+        }
+    )
+    assert metric_values(frame, "acc").tolist() == pytest.approx([NAN, 0.5, NAN, NAN, 0.4], nan_ok=True)
+    # Only b has both as numbers ("0.9" is text, True a yes/no, e's loss infinite): b alone is the front.
+    assert pareto_front(frame, "acc", "loss", {}) == {"b"}

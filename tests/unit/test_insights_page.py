@@ -12,13 +12,8 @@ import pytest
 from dash.development.base_component import Component
 
 from dashboard.analysis.insights import Ablation
-from dashboard.components.header import nav_targets
-from dashboard.components.insights_charts import label_positions, pareto_figure, pareto_section, staircase
-from dashboard.components.insights_page import (
+from dashboard.analysis.insights_view import (
     Choices,
-    ablation_table,
-    ablations_section,
-    best_section,
     choices_ins,
     defaults,
     label_params,
@@ -27,6 +22,14 @@ from dashboard.components.insights_page import (
     resolve,
     with_ins,
 )
+from dashboard.components.header import nav_targets
+from dashboard.components.insights_cards import (
+    ablation_table,
+    ablations_section,
+    best_section,
+    pareto_section,
+)
+from dashboard.components.insights_charts import label_positions, pareto_figure, staircase
 
 
 def texts(node: Any) -> list[str]:
@@ -206,3 +209,59 @@ def test_nav_links_carry_the_runs_view(
     assert unquote(targets.insights_href) == insights
     assert ("active" in targets.runs_class) == (path == "/")
     assert ("active" in targets.insights_class) == (path == "/insights")
+
+
+def test_best_run_links_encode_the_run_id() -> None:
+    from urllib.parse import unquote
+
+    from dashboard.components.links import run_href
+
+    odd = "exp #1/ckpt?x=1&y=50%"
+    assert run_href(odd) == "/run/exp%20%231/ckpt%3Fx%3D1%26y%3D50%25"
+    assert unquote(run_href(odd)[len("/run/") :]) == odd  # what the router reads back
+    rows = LAB.assign(run_id=["a#b?c", "b", "c", "d"])
+    (link, *_) = find(best_section(rows, options_for(rows, {}), {}), "Link")
+    assert link.href == "/run/a%23b%3Fc" and link.title == "a#b?c"
+
+
+def test_pareto_caption_counts_the_runs_the_front_is_taken_among() -> None:
+    rows = pd.DataFrame(
+        {
+            "run_id": ["a", "b", "c"],
+            "name": ["A", "B", "C"],
+            "metrics.acc": pd.Series(["0.9", 0.5, 0.4], dtype=object),  # a's value is text, not a number
+            "metrics.loss": [2.0, 1.0, 0.5],
+        }
+    )
+    body = pareto_section(rows, Choices(pareto=("metrics.acc", "metrics.loss")), {}, "")
+    # Reading "0.9" as a number would put all three on the front: "3 of 2".
+    assert texts(body)[0].startswith("2 of 2 runs with both metrics are non-dominated")
+    figure = find(body, "Graph")[0].figure
+    assert list(next(t for t in figure.data if t.name == "non-dominated").text) == ["B", "C"]
+
+
+def test_differing_params_keep_booleans_apart_and_count_missing() -> None:
+    from dashboard.analysis.insights_view import differing_params
+
+    rows = pd.DataFrame(
+        {
+            "step": [100, 100, 100],
+            "params.flag": [True, 1, 1.0],  # True is not 1
+            "params.same": [8, 8.0, 8],  # 8 is 8.0
+            "params.gappy": [1, None, 1],  # missing is a value of its own
+        }
+    )
+    assert differing_params(rows) == ["params.flag", "params.gappy"]
+
+
+def test_search_for_compares_resolved_choices() -> None:
+    from dashboard.analysis.insights_view import search_for
+
+    options = options_for(LAB, {})
+    base = defaults(options, {})
+    stale = '?f=1&ins={"group": "params.gone",  "trend_x":"step"}'
+    assert search_for(stale, base, options, {}) is None  # resolves to the defaults already
+    wanted = Choices(**{**base.__dict__, "trend_x": "params.lr"})
+    new = search_for(stale, wanted, options, {})
+    assert new is not None and read_ins(new) == {"trend_x": "params.lr"} and new.startswith("?f=1&")
+    assert search_for(new, wanted, options, {}) is None

@@ -21,6 +21,7 @@ import pytest
 from dashboard.analysis.publication import (
     caption_note,
     caption_text,
+    is_asymmetric,
     publication_table,
     readable_header,
     tex_text,
@@ -74,7 +75,7 @@ METRICS = ["sblimp_accuracy", "metrics.eval_loss", "hellaswag/acc", ODD_METRIC]
 
 NOTE = (
     "Best value per column in bold (↑ higher is better, ↓ lower is better). "
-    "± gives 95% Wilson interval half-widths over n items for sblimp accuracy (n = 100); "
+    "± is half the width of the 95% Wilson score interval for sblimp accuracy (n = 100); "
     "1.96 reported standard errors for hellaswag/acc. "
     "Values without ± have no known interval. —: not available."
 )
@@ -91,7 +92,7 @@ lora 50\% \& \#2 \{x\}\textasciitilde{}\textasciicircum{}\textbackslash{}\$ & \t
 c\textbar{}d & \textbf{0.620} $\pm$ 0.093 & 1.50 & \textbf{0.300} $\pm$ 0.039 & 3 \\
 \bottomrule
 \end{tabular}
-\caption{Results on sBLIMP\_test. Best value per column in bold ($\uparrow$ higher is better, $\downarrow$ lower is better). $\pm$ gives 95\% Wilson interval half-widths over n items for sblimp accuracy (n = 100); 1.96 reported standard errors for hellaswag/acc. Values without $\pm$ have no known interval. ---: not available.}
+\caption{Results on sBLIMP\_test. Best value per column in bold ($\uparrow$ higher is better, $\downarrow$ lower is better). $\pm$ is half the width of the 95\% Wilson score interval for sblimp accuracy (n = 100); 1.96 reported standard errors for hellaswag/acc. Values without $\pm$ have no known interval. ---: not available.}
 \label{tab:results}
 \end{table}
 """
@@ -196,12 +197,12 @@ def test_wilson_counts_stated_per_column_and_mixed_kinds_per_column() -> None:
         ]
     )
     table = publication_table(frame, ["x_accuracy"])
-    assert caption_note(table) == "± gives 95% Wilson interval half-widths over n = 100–120 items."
+    assert caption_note(table) == "± is half the width of the 95% Wilson score interval (n = 100–120)."
     per_column = pd.DataFrame(
         [_row("a", "a", {"x_accuracy": 0.5, "x_samples": 100, "z_accuracy": 0.5, "z_samples": 2000})]
     )
     assert caption_note(publication_table(per_column, ["x_accuracy", "z_accuracy"])) == (
-        "± gives 95% Wilson interval half-widths over n items (n = 100 for x accuracy, 2000 for z accuracy)."
+        "± is half the width of the 95% Wilson score interval (n = 100 for x accuracy, 2000 for z accuracy)."
     )
     table = publication_table(frame, ["y_accuracy"])
     assert [row[0].kind for row in table.rows] == ["wilson", None]  # y_stderr is not y_accuracy_stderr
@@ -213,7 +214,7 @@ def test_wilson_counts_stated_per_column_and_mixed_kinds_per_column() -> None:
     )
     assert caption_note(publication_table(both, ["y_accuracy"])) == (
         "Best value per column in bold (↑ higher is better, ↓ lower is better). "
-        "± gives 95% Wilson interval half-widths over n items for y accuracy (some runs) (n = 200); "
+        "± is half the width of the 95% Wilson score interval for y accuracy (some runs) (n = 200); "
         "1.96 reported standard errors for y accuracy (some runs)."
     )
 
@@ -221,10 +222,10 @@ def test_wilson_counts_stated_per_column_and_mixed_kinds_per_column() -> None:
 def test_single_count_and_stderr_only_captions() -> None:
     wilson = pd.DataFrame([_row("a", "a", {"x_accuracy": 0.5, "x_samples": 100})])
     assert caption_note(publication_table(wilson, ["x_accuracy"])) == (
-        "± gives 95% Wilson interval half-widths over n = 100 items."
+        "± is half the width of the 95% Wilson score interval (n = 100)."
     )
     stderr = pd.DataFrame([_row("a", "a", {"acc": 0.5, "acc_stderr": 0.01})])
-    assert caption_note(publication_table(stderr, ["acc"])) == "± gives 1.96 reported standard errors."
+    assert caption_note(publication_table(stderr, ["acc"])) == "± is 1.96 reported standard errors."
 
 
 def test_labels_fall_back_to_run_id_and_are_made_unique() -> None:
@@ -238,3 +239,95 @@ def test_readable_header_and_tex_text() -> None:
     assert readable_header("metrics.sblimp_accuracy") == "sblimp accuracy"
     assert readable_header("eval_WER_clean") == "eval WER clean"
     assert tex_text("a<b>c|d ± —") == r"a\textless{}b\textgreater{}c\textbar{}d $\pm$ ---"
+
+
+INJECTED_NAME = "x\n\n# H |y\r\tz\u2028\u2029w\x0b\x0cv"  # a Markdown heading and a LaTeX \par if kept
+INJECTED_METRIC = "odd\r\n\nkey"
+
+
+def test_newlines_in_names_and_metrics_are_folded_to_one_line() -> None:
+    frame = pd.DataFrame(
+        [_row("a", INJECTED_NAME, {INJECTED_METRIC: 1}), _row("b", "y\u00a0 z", {INJECTED_METRIC: 2})]
+    )
+    table = publication_table(frame, [INJECTED_METRIC])
+    assert table.labels == ["x # H |y z w v", "y z"]
+    assert table.columns[0].header == "odd key"
+    assert to_markdown(table) == ("| Run | odd key |\n|---|---:|\n| x # H \\|y z w v | 1 |\n| y z | 2 |\n")
+    assert to_latex(table).splitlines()[5:9] == [
+        r"Run & odd key \\",
+        r"\midrule",
+        r"x \# H \textbar{}y z w v & 1 \\",
+        r"y z & 2 \\",
+    ]
+    caption = to_latex(table, caption="a\r\n\r\nb\u2029c").splitlines()
+    assert caption[11] == r"\caption{a b c.}"
+
+
+def test_names_that_fold_alike_are_made_unique_and_never_collide() -> None:
+    frame = pd.DataFrame(
+        [
+            _row("r1", "x", {"bleu": 1}),
+            _row("r2", "x", {"bleu": 2}),
+            _row("r3", "x (2)", {"bleu": 3}),
+            _row("r4", "a\nb", {"bleu": 4}),
+            _row("r5", "a b", {"bleu": 5}),
+            _row("r6", " \n ", {"bleu": 6}),  # nothing to show: the run id
+        ]
+    )
+    labels = publication_table(frame, ["bleu"]).labels
+    assert labels == ["x", "x (3)", "x (2)", "a b", "a b (2)", "r6"]
+    assert len(set(labels)) == len(labels)
+
+
+# 99/100 (hand): z²/n = 0.0384146; centre (0.99 + 0.0192073)/1.0384146 = 0.971873; half-width
+# z/(1 + z²/n)·sqrt(0.99·0.01/100 + z²/40000) = 1.887458 · sqrt(0.000099 + 0.0000960365) = 0.026359
+# → [0.945514, 0.998233]: sides 0.008233 and 0.044486 differ by 0.036253 > 0.25 · 0.026359 = 0.00659.
+# 50/100 is symmetric (± 0.096, see the top). Decimals: 0.026 needs 3.
+ASYMMETRIC_NOTE = (
+    "Best value per column in bold (↑ higher is better, ↓ lower is better). "
+    "± is half the width of the 95% Wilson score interval (n = 100). "
+    "[low, high] is the 95% Wilson score interval itself, printed where it is clearly asymmetric (n = 100)."
+)
+
+
+def _asymmetric_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            _row("a", "near_one", {"x_accuracy": 0.99, "x_samples": 100}),
+            _row("b", "half", {"x_accuracy": 0.5, "x_samples": 100}),
+        ]
+    )
+
+
+def test_asymmetric_wilson_interval_is_printed_as_its_bounds() -> None:
+    table = publication_table(_asymmetric_frame(), ["x_accuracy"])
+    near_one = table.rows[0][0]
+    assert near_one.asymmetric and not table.rows[1][0].asymmetric
+    assert near_one.low == pytest.approx(0.945514, abs=1e-6)
+    assert near_one.high == pytest.approx(0.998233, abs=1e-6)
+    assert table.note == ASYMMETRIC_NOTE
+    assert to_latex(table).splitlines()[7:9] == [
+        r"near\_one & \textbf{0.990}\,[0.946, 0.998] \\",
+        r"half & 0.500 $\pm$ 0.096 \\",
+    ]
+    assert to_markdown(table) == (
+        "| Run | x accuracy ↑ |\n|---|---:|\n"
+        "| near\\_one | **0.990** [0.946, 0.998] |\n"
+        "| half | 0.500 ± 0.096 |\n\n"
+        "Table: " + ASYMMETRIC_NOTE.replace("[low, high]", "\\[low, high\\]") + "\n"
+    )
+
+
+def test_bounds_only_caption_and_values_without_interval() -> None:
+    frame = pd.DataFrame([_row("a", "a", {"x_accuracy": 0.99, "x_samples": 100, "bleu": 30})])
+    assert caption_note(publication_table(frame, ["x_accuracy", "bleu"])) == (
+        "[low, high] is the 95% Wilson score interval itself, printed where it is clearly asymmetric "
+        "(n = 100). Values with neither ± nor [low, high] have no known interval."
+    )
+
+
+def test_asymmetry_threshold_is_a_quarter_of_the_half_width() -> None:
+    assert not is_asymmetric(0.5, 0.4, 0.6)  # sides equal
+    assert not is_asymmetric(0.5, 0.38, 0.6)  # sides 0.12, 0.10: 0.02 ≤ 0.25 · 0.11
+    assert is_asymmetric(0.5, 0.36, 0.6)  # sides 0.14, 0.10: 0.04 > 0.25 · 0.12
+    assert not is_asymmetric(1.0, 1.0, 1.0)  # no width

@@ -11,16 +11,14 @@ from dashboard import ids
 from dashboard.analysis.recommend_view import SCORE_COLUMN, recommend
 from dashboard.components.recommendation import (
     breakdown_table,
-    controls_key,
     footer,
     headline,
     name_tips,
     recommendation_card,
     run_href,
-    toolbar,
-    weights_table,
     why,
 )
+from dashboard.components.recommendation_controls import controls_key, toolbar, weights_table
 from dashboard.components.runs_table import column_defs
 from tests.unit.test_recommend_view import PAPER, frame, paper_run
 

@@ -127,7 +127,12 @@ def test_the_page_html_holds_no_run_data_so_its_hashes_cover_only_dash(tmp_path:
     app = create_app(Settings(results_dirs=[root], cache_dir=tmp_path / "c"), start_scanner=False)
     app.server.extensions[EXTENSION_KEY].scanner.scan_now()
     client = app.server.test_client()
-    for path in ("/", "/run/" + quote(PAYLOAD + "/checkpoints", safe=""), "/compare?runs=" + quote(PAYLOAD)):
+    for path in (
+        "/",
+        "/run/" + quote(PAYLOAD + "/checkpoints", safe=""),
+        "/compare?runs=" + quote(PAYLOAD),
+        "/insights?ins=" + quote('{"group":"<script>window.__xss=1</script>"}'),
+    ):
         html = client.get(path).get_data(as_text=True)
         assert "onerror" not in html and "__xss" not in html, path
 

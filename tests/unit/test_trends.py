@@ -108,13 +108,25 @@ def test_colour_labels_keep_the_common_values() -> None:
 def test_series_runs_pick_runs_alone_with_the_logged_metric() -> None:
     frame = pd.DataFrame(
         {
-            "run_id": ["h1", "h2", "h3", "c1"],
-            "name": ["H1", "H2", "H3", "C1"],
-            "experiment": ["hf1", "hf2", "hf3", "ckpt"],
-            "_series": [{"eval_loss": 6}, {"eval_loss": 30}, {"eval_loss": 1}, {"eval_loss": 9}],
+            "run_id": ["h1", "h2", "h3", "c1", "p1", "p2", "n1"],
+            "name": ["H1", "H2", "H3", "C1", "P1", "P2", "N1"],
+            "experiment": ["hf1", "hf2", "hf3", "ckpt", "pair", "pair", None],
+            "_series": [
+                {"eval_loss": 6},
+                {"eval_loss": 30},
+                {"eval_loss": 1},  # one point: no line
+                {"eval_loss": 9},
+                {"eval_loss": 90},  # two runs in one experiment: neither stands for it
+                {"eval_loss": 80},
+                {"eval_loss": 3},  # no experiment: labelled by its name
+            ],
         }
     )
-    assert series_runs(frame, "metrics.eval_loss", {"ckpt"}, limit=5) == [("h2", "hf2"), ("h1", "hf1")]
+    assert series_runs(frame, "metrics.eval_loss", {"ckpt"}, limit=5) == [
+        ("h2", "hf2"),
+        ("h1", "hf1"),
+        ("n1", "N1"),
+    ]
     assert series_runs(frame, "eval_loss", set(), limit=1) == [("h2", "hf2")]
 
 
