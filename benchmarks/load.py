@@ -9,7 +9,8 @@ Starts ``gunicorn -c gunicorn.conf.py app:server`` bound to 127.0.0.1 over a gen
 (``generate.py``'s default profile, kept in ``--tree-dir``), with the normal 30 s refresh so the
 scanning worker rescans during the test. Each simulated user is a thread that repeats, until the
 time is up, one of five actions with the requests a browser sends for it (Dash callback POSTs
-built from ``/_dash-dependencies``):
+built from ``/_dash-dependencies``), then pauses 1–5 s as a person reading the result would
+(``--think-min 0 --think-max 0`` saturates the server instead):
 
 - filter: a new filter in the URL → the runs page's view callback, the compare panel, the first row block;
 - sort: the same with a sort on a metric column (the grid's block request carries the sort model);
@@ -196,7 +197,7 @@ def discover(client: Client) -> dict[str, Any]:
     return {"run_ids": [row["run_id"] for row in rows], "choices": choices, "metrics": metrics}
 
 
-def run_load(url: str, users: int, duration: float) -> dict[str, Any]:
+def run_load(url: str, users: int, duration: float, think: tuple[float, float]) -> dict[str, Any]:
     client = Client(url)
     facts = discover(client)
     if not facts["choices"] or not facts["metrics"]:
@@ -223,6 +224,9 @@ def run_load(url: str, users: int, duration: float) -> dict[str, Any]:
                 latencies[action].append(elapsed)
                 errors.extend(failed)
                 requests[0] += count
+            pause = user.random.uniform(*think)
+            if pause and time.time() + pause < deadline:
+                time.sleep(pause)  # a person reads what they asked for before the next action
 
     started = time.time()
     with ThreadPoolExecutor(users) as pool:
@@ -242,7 +246,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def report(result: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
-        f"{args.users} users, {args.workers} workers × {args.threads} threads, {args.runs:,} runs, "
+        f"{args.users} users (pausing {args.think_min:g}–{args.think_max:g} s between actions), "
+        f"{args.workers} workers × {args.threads} threads, {args.runs:,} runs, "
         f"{result['seconds']:.0f} s: {result['requests']:,} requests "
         f"({result['requests'] / result['seconds']:.0f}/s), {len(result['errors'])} errors",
         "",
@@ -322,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--tree-dir", type=Path, default=Path(tempfile.gettempdir()) / "runboard-bench")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--think-min", type=float, default=1.0, help="seconds a user pauses between actions")
+    parser.add_argument("--think-max", type=float, default=5.0)
     args = parser.parse_args(argv)
     root, _generated = ensure_tree(args.tree_dir, args.runs, seed=0)
     args.port = args.port or free_port()
@@ -330,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             url = f"http://127.0.0.1:{args.port}"
             wait_ready(url, args.runs, args.workers, process)
-            result = run_load(url, args.users, args.duration)
+            result = run_load(url, args.users, args.duration, (args.think_min, args.think_max))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
