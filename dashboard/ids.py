@@ -134,6 +134,7 @@ REC_TOOLBAR = "rec-toolbar"
 REC_WEIGHTS = "rec-weights"
 REC_RESULT = "rec-result"
 REC_CONTROLS_KEY = "rec-controls-key"
+REC_RESULT_KEY = "rec-result-key"  # what the card shows: snapshot version, filters, rec
 REC_PRESET = "rec-preset"
 REC_NORM = "rec-norm"
 REC_MISSING = "rec-missing"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -30,26 +30,34 @@ class ViewResult:
     best_worst: dict[str, tuple[float, float]]  # metric column -> (best, worst) among the rows shown
 
 
-# The full frame's column orders, asked for by every page callback: computed once per frame.
-_ORDERS: dict[tuple[int, str], tuple[weakref.ref[pd.DataFrame], list[str]]] = {}
-_ORDERS_LOCK = threading.Lock()
+# The full frame's column orders and defaults, asked for by every page callback: computed once per frame.
+_PER_FRAME: dict[tuple[int, str], tuple[weakref.ref[pd.DataFrame], list[str]]] = {}
+_PER_FRAME_LOCK = threading.Lock()
+
+
+def _once_per_frame(frame: pd.DataFrame, what: str, compute: Callable[[], list[str]]) -> list[str]:
+    key = (id(frame), what)
+    with _PER_FRAME_LOCK:
+        found = _PER_FRAME.get(key)
+    if found is not None and found[0]() is frame:  # the same frame, not a new one at a reused id
+        return list(found[1])
+    value = compute()
+    with _PER_FRAME_LOCK:
+        for stale in [k for k, (ref, _) in _PER_FRAME.items() if ref() is None]:
+            del _PER_FRAME[stale]
+        _PER_FRAME[key] = (weakref.ref(frame), value)
+    return list(value)
 
 
 def by_coverage(frame: pd.DataFrame, prefix: str) -> list[str]:
     """Columns under ``prefix``, those most runs have first (then in the frame's order)."""
-    key = (id(frame), prefix)
-    with _ORDERS_LOCK:
-        found = _ORDERS.get(key)
-    if found is not None and found[0]() is frame:  # the same frame, not a new one at a reused id
-        return list(found[1])
-    columns = [c for c in frame.columns if c.startswith(prefix)]
-    counts = frame[columns].notna().sum() if columns else pd.Series(dtype=int)
-    ordered = sorted(columns, key=lambda c: -int(counts[c]))  # stable: ties keep the frame's order
-    with _ORDERS_LOCK:
-        for stale in [k for k, (ref, _) in _ORDERS.items() if ref() is None]:
-            del _ORDERS[stale]
-        _ORDERS[key] = (weakref.ref(frame), ordered)
-    return list(ordered)
+
+    def compute() -> list[str]:
+        columns = [c for c in frame.columns if c.startswith(prefix)]
+        counts = frame[columns].notna().sum() if columns else pd.Series(dtype=int)
+        return sorted(columns, key=lambda c: -int(counts[c]))  # stable: ties keep the frame's order
+
+    return _once_per_frame(frame, "coverage:" + prefix, compute)
 
 
 # Identity columns a fresh view shows when they tell runs apart (updated_at is one click away).
@@ -73,6 +81,10 @@ def metric_order(frame: pd.DataFrame) -> list[str]:
 
 def default_columns(frame: pd.DataFrame) -> list[str]:
     """A fresh view: the name, identity columns that vary, the metrics, and the params that differ."""
+    return _once_per_frame(frame, "default", lambda: _default_columns(frame))
+
+
+def _default_columns(frame: pd.DataFrame) -> list[str]:
     varying = set(varying_columns(frame))
     params = [c for c in by_coverage(frame, "params.") if c in varying]
     identity = [c for c in IDENTITY_DEFAULT if c in frame.columns and frame[c].astype(str).nunique() > 1]

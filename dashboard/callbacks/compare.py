@@ -83,8 +83,8 @@ def _summary(
 
 def _stamp(frame: pd.DataFrame, run_ids: list[str]) -> str:
     """What the compared runs' rows hold (params, metrics, series lengths): equal stamps, nothing to redraw."""
-    if "run_id" not in frame.columns:
-        return ""
+    if "run_id" not in frame.columns or not run_ids:
+        return ""  # as the empty panel records it, so a page with nothing ticked redraws nothing
     rows = frame[frame["run_id"].isin(run_ids)].sort_values("run_id")
     return hashlib.blake2b(repr(rows.to_dict("records")).encode(), digest_size=12).hexdigest()
 

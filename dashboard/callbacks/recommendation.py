@@ -19,7 +19,7 @@ from ..components.recommendation_controls import controls_key, toolbar, weights_
 from ..context import current
 from .runs_controls import URL_OUT, write_view
 from .runs_page import RUNS_PATH
-from .view_cache import current_recommendation, current_view, shown_runs
+from .view_cache import current_recommendation, current_view, recommendation_key, shown_runs
 
 
 def shown_names(search: str | None) -> dict[str, str]:
@@ -34,11 +34,13 @@ def shown_names(search: str | None) -> dict[str, str]:
     Output(ids.REC_TOOLBAR, "children"),
     Output(ids.REC_WEIGHTS, "children"),
     Output(ids.REC_CONTROLS_KEY, "data"),
+    Output(ids.REC_RESULT_KEY, "data"),
     Input(ids.URL, "search"),
     Input(ids.SNAPSHOT_VERSION, "data"),
     State(ids.URL, "pathname"),
     State(ids.LAST_WRITTEN_QUERY, "data"),
     State(ids.REC_CONTROLS_KEY, "data"),
+    State(ids.REC_RESULT_KEY, "data"),
     prevent_initial_call=True,
 )
 def show_recommendation(
@@ -47,21 +49,28 @@ def show_recommendation(
     pathname: str | None,
     last_written: str | None,
     shown_key: str | None,
+    shown_result: str | None,
 ) -> tuple[Any, ...]:
     if (pathname or "/") != RUNS_PATH:
         raise PreventUpdate
+    navigated = (search or "") != (last_written or "")
+    result_key = recommendation_key(search)
+    if result_key == shown_result and not navigated:
+        raise PreventUpdate  # a sort, a tick, a column: the same runs and rec, the same card
     recommendation = current_recommendation(search)
     names = shown_names(search)
     plan = recommendation.plan
     key = controls_key(plan)
-    rebuild = (search or "") != (last_written or "") or key != shown_key
+    rebuild = navigated or key != shown_key
+    same = result_key == shown_result
     return (
-        headline(recommendation, names),
-        result_parts(recommendation, names),
-        footer(recommendation, names),
+        no_update if same else headline(recommendation, names),
+        no_update if same else result_parts(recommendation, names),
+        no_update if same else footer(recommendation, names),
         toolbar(plan) if rebuild else no_update,
         weights_table(plan) if rebuild else no_update,
         key,
+        result_key,
     )
 
 

@@ -25,7 +25,7 @@ from ..components.runs_page import chips, compare_section, runs_page, selection_
 from ..components.runs_table import column_defs, runs_table
 from ..context import current
 from .compare import render_panel
-from .view_cache import current_facets, current_recommendation, current_view
+from .view_cache import current_facets, current_recommendation, current_view, recommendation_key
 
 RUNS_PATH = "/"
 
@@ -49,7 +49,7 @@ def render_runs_page(search: str | None) -> Any:
     table = runs_table(frame, result.columns, view.sort, scored)
     compare = compare_section(*render_panel(search, RUNS_PATH))
     names = dict(zip(result.rows["run_id"].astype(str), result.rows["name"].astype(str), strict=True))
-    card = recommendation_card(current_recommendation(search), names)
+    card = recommendation_card(current_recommendation(search), names, recommendation_key(search))
     key = columns_key(frame, result.columns, None, scored)
     return runs_page(panel, table, search or "", key, compare, card)
 

@@ -87,6 +87,13 @@ def shown_runs(search: str | None) -> pd.DataFrame:
     return current_view(view_query(View(filters=parse_view(search).filters)), []).rows
 
 
+def recommendation_key(search: str | None) -> str:
+    """What the recommendation for ``search`` depends on: equal keys, the same card."""
+    view = parse_view(search)
+    shown_query = view_query(View(filters=view.filters))
+    return json.dumps([current().snapshot.version, shown_query, view.rec], sort_keys=True)
+
+
 def current_recommendation(search: str | None) -> Recommendation:
     """The recommendation over the runs the view shows (its filters), as its ``rec`` state says."""
     context = current()

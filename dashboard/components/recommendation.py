@@ -225,7 +225,9 @@ def name_tips(result: ScoreResult, run_ids: Collection[str]) -> dict[str, str]:
 # ---------------------------------------------------------------- the card
 
 
-def recommendation_card(recommendation: Recommendation, names: Mapping[str, str]) -> html.Div:
+def recommendation_card(
+    recommendation: Recommendation, names: Mapping[str, str], result_key: str | None = None
+) -> html.Div:
     plan = recommendation.plan
     return html.Div(
         [
@@ -267,6 +269,7 @@ def recommendation_card(recommendation: Recommendation, names: Mapping[str, str]
                 className="rec-details",
             ),
             dcc.Store(id=ids.REC_CONTROLS_KEY, data=controls_key(plan)),
+            dcc.Store(id=ids.REC_RESULT_KEY, data=result_key),
         ],
         id=ids.RECOMMENDATION,
         className="card rec-card mb-2",

@@ -55,11 +55,16 @@ CELL_CLASS_RULES = {
 
 
 def row_data(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Records for the grid: missing values are null (shown as a dash), never NaN."""
+    """Records for the grid; a missing value is left out (shown as a dash), never NaN.
+
+    Left out rather than null: a lab's runs share few metrics, and 200 rows naming every
+    visible column they lack would be mostly repeated key names on the wire.
+    """
     wanted = [c for c in (columns if columns is not None else frame.columns) if c != SERIES_COLUMN]
     if "run_id" not in wanted:
         wanted = ["run_id", *wanted]
-    return [{k: plain(v) for k, v in row.items()} for row in frame[wanted].to_dict("records")]
+    records = frame[wanted].to_dict("records")
+    return [{k: p for k, v in row.items() if (p := plain(v)) is not None} for row in records]
 
 
 def is_numeric_column(series: pd.Series) -> bool:
