@@ -194,7 +194,9 @@ def undo(tree: Path, victim: Path, original: bytes) -> None:
     victim.write_bytes(original)
 
 
-def measure(tree: Path, work: Path) -> dict[str, dict[str, Any]]:
+def measure(tree: Path, work: Path, keep_cache: bool = False) -> dict[str, dict[str, Any]]:
+    """Every approach on ``tree``; Runboard's cache is ``work / "cache"``, removed unless ``keep_cache``
+    (a caller that goes on serving the tree starts warm from it)."""
     shutil.rmtree(tree / NEW_RUN, ignore_errors=True)  # a leftover from an interrupted run
     victim = _victim(tree)
     original = victim.read_bytes()
@@ -208,7 +210,8 @@ def measure(tree: Path, work: Path) -> dict[str, dict[str, Any]]:
         results["restart"] = _spawn("runboard_restart", tree, cache)
     finally:
         undo(tree, victim, original)
-        shutil.rmtree(cache, ignore_errors=True)
+        if not keep_cache:
+            shutil.rmtree(cache, ignore_errors=True)
     return results
 
 
