@@ -196,6 +196,8 @@ class RunsPage:
         self.shown: dict[str, Any] = {"shown_columns": None, "shown_rows": None}
         self.rec_key_at = output_index(f"{ids.REC_HEADLINE}.children", f"{ids.REC_CONTROLS_KEY}.data")
         self.rec_key: Any = None  # the recommendation controls the page shows (rebuilt only when it changes)
+        self.rec_result_at = output_index(f"{ids.REC_HEADLINE}.children", f"{ids.REC_RESULT_KEY}.data")
+        self.rec_result: Any = None  # the recommendation the card shows (not resent while it holds)
 
     def show_view(self, search: str, last_written: str) -> tuple[float, Any]:
         from dashboard.callbacks.runs_page import show_view
@@ -215,6 +217,7 @@ class RunsPage:
         shown = followers["recommendation"][1]
         if shown is not None:
             self.rec_key = shown[self.rec_key_at]
+            self.rec_result = shown[self.rec_result_at]
 
     def refreshes_rows(self, view_out: Any) -> bool:
         from dash import no_update
@@ -235,7 +238,8 @@ class RunsPage:
 
         return {
             "recommendation": timed_callback(show_recommendation, search=search, _version=self.version,
-                                             pathname="/", last_written=search, shown_key=self.rec_key),
+                                             pathname="/", last_written=search, shown_key=self.rec_key,
+                                             shown_result=self.rec_result),
             "compare panel": timed_callback(follow_compare, search=search, _version=self.version,
                                             pathname="/", state=compare_state),
             "compare reference": timed_callback(follow_reference, search=search, pathname="/",

@@ -142,3 +142,12 @@ REC_COMPLETED = "rec-completed"
 REC_METRICS = "rec-metrics"
 REC_WEIGHT = "rec-weight"  # dict ids: {"type": REC_WEIGHT, "metric": ...}
 REC_FOOTER = "rec-footer"
+
+# Recommendation threshold constraints ("Only runs where metric >= value"), under the card's toolbar
+REC_CONSTRAINT_METRIC = "rec-constraint-metric"
+REC_CONSTRAINT_OP = "rec-constraint-op"
+REC_CONSTRAINT_VALUE = "rec-constraint-value"
+REC_CONSTRAINT_ADD = "rec-constraint-add"
+REC_CONSTRAINT_MESSAGE = "rec-constraint-message"
+REC_CONSTRAINT_CHIPS = "rec-constraint-chips"
+REC_CONSTRAINT_REMOVE = "rec-constraint-remove"  # dict ids: {"type": ..., "metric": ..., "op": ...}

@@ -7,7 +7,8 @@ The state is the ``rec`` query parameter (JSON), every key optional::
      "metrics": ["<metric>", ...],          # the custom preset's metrics (bare names)
      "norm": "minmax" | "rank",
      "missing": "exclude" | "worst" | "skip-metric",
-     "completed": true | false}
+     "completed": true | false,
+     "constraints": [["<metric>", ">=" | "<=", <finite number>], ...]}   # only runs passing all
 
 ``clean_rec`` keeps only well-formed parts (a hand-edited URL holds anything). With no
 preset the runs shown decide: the paper metrics when they have them, else the seed's
@@ -37,6 +38,7 @@ from .scoring import (
     OVERFIT,
     PAPER_MAX,
     PAPER_MIN,
+    Constraint,
     Criterion,
     ScoreResult,
     ScoringSpec,
@@ -58,6 +60,7 @@ SENSITIVITY_DELTA = 0.2
 MAX_SCORED_RUNS = 20_000
 CHOOSE_PROMPT = "Choose the metrics to score the runs on."
 SCORE_COLUMN = "score"  # the runs table's column of totals (not a column of the runs frame)
+CONSTRAINT_OPS = (">=", "<=")
 
 
 # ---------------------------------------------------------------- URL state
@@ -67,6 +70,53 @@ def _weight(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(min(max(value, 0.0), WEIGHT_MAX))
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _constraints(value: Any) -> list[list[Any]]:
+    """Well-formed ``[metric, op, value]`` triples; a second one on the same metric and op is dropped."""
+    if not isinstance(value, list):
+        return []
+    out: dict[tuple[str, str], list[Any]] = {}
+    for item in value:
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            continue
+        metric, op, number = item[0], item[1], _number(item[2])
+        if isinstance(metric, str) and metric and op in CONSTRAINT_OPS and number is not None:
+            out.setdefault((metric, op), [metric, op, number])
+    return list(out.values())
+
+
+def parse_threshold(text: Any) -> tuple[float | None, str | None]:
+    """A threshold typed by the user: ``(value, None)``, or ``(None, what is wrong)`` in words."""
+    typed = str(text if text is not None else "").strip()
+    if not typed:
+        return None, "Type a threshold, e.g. 0.54."
+    try:
+        value = float(typed.replace("\u2212", "-"))  # a pasted minus sign is a minus
+    except ValueError:
+        return None, f"“{typed[:40]}” is not a number: type a threshold such as 0.54 or 1e-3."
+    if not math.isfinite(value):
+        return None, "The threshold must be a finite number."
+    return value, None
+
+
+def with_constraint(rec: Mapping[str, Any], metric: str, op: str, value: float) -> dict[str, Any]:
+    """``rec`` with ``metric op value`` added; it replaces a constraint on the same metric and op."""
+    state = clean_rec(dict(rec))
+    kept = [c for c in state.get("constraints", []) if (c[0], c[1]) != (metric, op)]
+    return {**state, "constraints": [*kept, [metric, op, value]]}
+
+
+def without_constraint(rec: Mapping[str, Any], metric: str, op: str) -> dict[str, Any]:
+    state = clean_rec(dict(rec))
+    state["constraints"] = [c for c in state.get("constraints", []) if (c[0], c[1]) != (metric, op)]
+    return state
 
 
 def clean_rec(value: Any) -> dict[str, Any]:
@@ -90,15 +140,18 @@ def clean_rec(value: Any) -> dict[str, Any]:
         out["missing"] = value["missing"]
     if isinstance(value.get("completed"), bool):
         out["completed"] = value["completed"]
+    constraints = _constraints(value.get("constraints"))
+    if constraints:
+        out["constraints"] = constraints
     return out
 
 
 # ---------------------------------------------------------------- the spec
 
 
-def _plain(weight: float) -> float | int:
-    """50 rather than 50.0 in the URL."""
-    return int(weight) if float(weight).is_integer() else weight
+def plain_number(value: float) -> float | int:
+    """50 rather than 50.0 in the URL (and in a chip); other numbers as Python writes them, unrounded."""
+    return int(value) if float(value).is_integer() and abs(value) < 1e15 else value
 
 
 @dataclass(frozen=True)
@@ -118,6 +171,7 @@ class RecommendPlan:
     chosen: list[str]  # the custom preset's metrics as the state lists them
     defaults: dict[str, float] = field(default_factory=dict)  # the preset's weight per criterion
     notes: list[str] = field(default_factory=list)  # chosen metrics left out, and why
+    thresholdable: list[str] = field(default_factory=list)  # metrics a constraint can be put on
 
     @property
     def prompt(self) -> str | None:
@@ -128,7 +182,7 @@ class RecommendPlan:
         """What a control writes back to the URL: the preset (pinned, whatever runs are shown later)
         and only what differs from its defaults, so a shared link stays short."""
         out: dict[str, Any] = {"preset": self.preset}
-        weights = {m: _plain(w) for m, w in self.weights.items() if w != self.defaults.get(m)}
+        weights = {m: plain_number(w) for m, w in self.weights.items() if w != self.defaults.get(m)}
         if weights:
             out["weights"] = weights
         if self.preset == "custom":
@@ -139,6 +193,8 @@ class RecommendPlan:
             out["missing"] = self.spec.missing
         if not self.spec.completed_only:
             out["completed"] = False
+        if self.spec.constraints:
+            out["constraints"] = [[c.metric, c.op, plain_number(c.value)] for c in self.spec.constraints]
         return out
 
 
@@ -157,14 +213,25 @@ def default_preset(frame: pd.DataFrame) -> str:
 
 def metric_choices(frame: pd.DataFrame, overrides: Mapping[str, str]) -> list[MetricChoice]:
     """Metrics of the frame with a known direction (a score needs one), in the frame's order."""
+    return _directional(numeric_metrics(frame), overrides)
+
+
+def _directional(metrics: list[str], overrides: Mapping[str, str]) -> list[MetricChoice]:
     out: list[MetricChoice] = []
-    for column in frame.columns:
-        if not isinstance(column, str) or not column.startswith(METRIC_PREFIX):
-            continue
-        direction = metric_direction(column, overrides)
-        if direction is not None and _has_values(frame, column):
-            out.append(MetricChoice(column[len(METRIC_PREFIX) :], direction))
+    for metric in metrics:
+        direction = metric_direction(METRIC_PREFIX + metric, overrides)
+        if direction is not None:
+            out.append(MetricChoice(metric, direction))
     return out
+
+
+def numeric_metrics(frame: pd.DataFrame) -> list[str]:
+    """Bare names of the frame's metrics with at least one number: what a threshold can apply to."""
+    return [
+        column[len(METRIC_PREFIX) :]
+        for column in frame.columns
+        if isinstance(column, str) and column.startswith(METRIC_PREFIX) and _has_values(frame, column)
+    ]
 
 
 def _custom_criteria(
@@ -185,7 +252,8 @@ def build_plan(frame: pd.DataFrame, rec: Mapping[str, Any], overrides: Mapping[s
     """The scoring spec for ``rec`` over the runs of ``frame`` (the runs shown)."""
     state = clean_rec(dict(rec))
     preset = state.get("preset") or default_preset(frame)
-    choices = metric_choices(frame, overrides)
+    numeric = numeric_metrics(frame)
+    choices = _directional(numeric, overrides)
     chosen: list[str] = list(state.get("metrics", []))
     notes: list[str] = []
     if preset == "paper":
@@ -209,8 +277,9 @@ def build_plan(frame: pd.DataFrame, rec: Mapping[str, Any], overrides: Mapping[s
         normalisation=state.get("norm", base.normalisation),
         missing=state.get("missing", base.missing),
         completed_only=state.get("completed", base.completed_only),
+        constraints=[Constraint(metric, op, value) for metric, op, value in state.get("constraints", [])],
     )
-    return RecommendPlan(preset, spec, weights, choices, chosen, defaults, notes)
+    return RecommendPlan(preset, spec, weights, choices, chosen, defaults, notes, numeric)
 
 
 def build_spec(frame: pd.DataFrame, rec: Mapping[str, Any], overrides: Mapping[str, str]) -> ScoringSpec:

@@ -1,4 +1,5 @@
-"""The recommendation card's controls: presets, rules, the metrics to score, one weight slider each.
+"""The recommendation card's controls: presets, rules, the metrics to score, threshold constraints
+("Only runs where sblimp_accuracy ≥ 0.54", shown as removable chips), one weight slider each.
 
 Rebuilt only when what they offer changes (``controls_key``), so moving a slider never
 rebuilds the slider under the pointer; the card that holds them is ``recommendation.py``.
@@ -13,19 +14,28 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from .. import ids
-from ..analysis.recommend_view import PRESET_LABELS, WEIGHT_MAX, MetricChoice, RecommendPlan
-from ..analysis.scoring import MISSING_TEXT, Criterion
+from ..analysis.recommend_view import (
+    CONSTRAINT_OPS,
+    PRESET_LABELS,
+    WEIGHT_MAX,
+    MetricChoice,
+    RecommendPlan,
+    plain_number,
+)
+from ..analysis.scoring import MISSING_TEXT, Constraint, Criterion
 
 ARROWS = {"max": "↑", "min": "↓"}
 DIRECTION_TEXT = {"max": "higher is better", "min": "lower is better"}
 NORM_LABELS = {"minmax": "min-max", "rank": "rank"}
 MISSING_LABELS = {"exclude": "exclude the run", "worst": "count as worst", "skip-metric": "skip the metric"}
+OP_SYMBOLS = {">=": "≥", "<=": "≤"}
 
 
 def controls_key(plan: RecommendPlan) -> str:
     """What the controls offer; equal keys mean the rendered controls can stay."""
     offered = [c.metric for c in plan.choices]
-    return repr([plan.preset, [c.metric for c in plan.spec.criteria], offered, plan.chosen])
+    criteria = [c.metric for c in plan.spec.criteria]
+    return repr([plan.preset, criteria, offered, plan.chosen, plan.thresholdable])
 
 
 def _select(control_id: str, label: str, options: Mapping[str, str], value: str, title: str) -> html.Div:
@@ -97,7 +107,91 @@ def toolbar(plan: RecommendPlan) -> list[Any]:
             className="rec-metrics-row",
             style={} if custom else {"display": "none"},
         ),
+        constraints_row(plan),
     ]
+
+
+# ---------------------------------------------------------------- threshold constraints
+
+
+def constraint_label(constraint: Constraint) -> str:
+    """'sblimp_accuracy ≥ 0.54': the threshold as typed (no rounding), the operator as a symbol."""
+    return f"{constraint.metric} {OP_SYMBOLS[constraint.op]} {plain_number(constraint.value)}"
+
+
+def constraint_chips(plan: RecommendPlan) -> list[Any]:
+    """One removable chip per active constraint; the remove button's id names the metric and op."""
+    chips: list[Any] = []
+    for constraint in plan.spec.constraints:
+        label = constraint_label(constraint)
+        chips.append(
+            html.Span(
+                [
+                    html.Span(label, className="chip-label"),
+                    html.Button(
+                        "×",
+                        id={
+                            "type": ids.REC_CONSTRAINT_REMOVE,
+                            "metric": constraint.metric,
+                            "op": constraint.op,
+                        },
+                        n_clicks=0,
+                        className="btn-close-chip",
+                        title=f"Remove constraint {label}",
+                        **{"aria-label": f"Remove constraint {label}"},
+                    ),
+                ],
+                className="filter-chip rec-constraint-chip badge rounded-pill",
+            )
+        )
+    return chips
+
+
+def _first_metric(plan: RecommendPlan) -> str | None:
+    """The form starts on the first scored metric (the usual thing to put a floor under)."""
+    scored = [c.metric for c in plan.spec.criteria if c.metric in plan.thresholdable]
+    return (scored or plan.thresholdable or [None])[0]
+
+
+def constraints_row(plan: RecommendPlan) -> html.Div:
+    """'Only runs where [metric] [≥|≤] [value] Add', the active constraints as chips, an inline message."""
+    return html.Div(
+        [
+            html.Label("Only runs where", htmlFor=ids.REC_CONSTRAINT_METRIC, className="rec-control-label"),
+            dbc.Select(
+                id=ids.REC_CONSTRAINT_METRIC,
+                options=[{"label": m, "value": m} for m in plan.thresholdable],
+                value=_first_metric(plan),
+                placeholder="metric…",
+                size="sm",
+                className="rec-select rec-constraint-metric",
+            ),
+            html.Label("Comparison", htmlFor=ids.REC_CONSTRAINT_OP, className="visually-hidden"),
+            dbc.Select(
+                id=ids.REC_CONSTRAINT_OP,
+                options=[{"label": OP_SYMBOLS[op], "value": op} for op in CONSTRAINT_OPS],
+                value=CONSTRAINT_OPS[0],
+                size="sm",
+                className="rec-select rec-constraint-op",
+            ),
+            html.Label("Threshold", htmlFor=ids.REC_CONSTRAINT_VALUE, className="visually-hidden"),
+            dbc.Input(
+                id=ids.REC_CONSTRAINT_VALUE,
+                type="text",
+                inputMode="decimal",
+                placeholder="value",
+                size="sm",
+                autoComplete="off",
+                className="rec-constraint-value",
+            ),
+            dbc.Button(
+                "Add", id=ids.REC_CONSTRAINT_ADD, size="sm", color="secondary", outline=True, n_clicks=0
+            ),
+            html.Span(constraint_chips(plan), id=ids.REC_CONSTRAINT_CHIPS, className="rec-constraint-chips"),
+            html.Div(id=ids.REC_CONSTRAINT_MESSAGE, className="rec-constraint-message", role="alert"),
+        ],
+        className="rec-constraints-row",
+    )
 
 
 def _criterion_label(criterion: Criterion) -> html.Td:

@@ -132,3 +132,60 @@ def test_weights_from_the_url_then_a_slider(server, open_page) -> None:  # type:
     first = "document.querySelector(\"#runs-table .ag-row[row-index='0'] [col-id='name']\")"
     page.wait_for_function(f"() => ({first} || {{}}).innerText === 'charlie @ 1000'", timeout=15000)
     assert watch.errors == []
+
+
+def not_ranked_count(page) -> int:  # type: ignore[no-untyped-def]
+    """The number in the footer's "Not ranked (n runs)"; 0 when nobody is left out (no such line)."""
+    found = page.locator("#rec-footer .rec-excluded summary")
+    if found.count() == 0:
+        return 0
+    return int(found.inner_text().split("(")[1].split()[0])
+
+
+def test_a_constraint_excludes_the_winner_and_its_chip_brings_it_back(server, open_page) -> None:  # type: ignore[no-untyped-def]
+    """sBLIMP ≥ 0.55 leaves only alpha (0.60): bravo (0.50) and charlie (0.54) are not ranked."""
+    page, watch = open_page(server.url + "/")
+    wait_winner(page, "charlie @ 1000")
+    assert not_ranked_count(page) == 0
+    page.select_option("#rec-constraint-metric", "sblimp_accuracy")
+    page.select_option("#rec-constraint-op", ">=")
+    # A value that is not a number is explained beside the row and changes nothing.
+    page.fill("#rec-constraint-value", "0.5x")
+    page.click("#rec-constraint-add")
+    page.wait_for_selector("#rec-constraint-message:has-text('is not a number')", timeout=15000)
+    assert "rec=" not in page.url and page.locator(".rec-constraint-chip").count() == 0
+    page.fill("#rec-constraint-value", "0.55")
+    page.press("#rec-constraint-value", "Enter")
+    wait_winner(page, "alpha @ 1000")
+    assert rec_state(page) == {"preset": "paper", "constraints": [["sblimp_accuracy", ">=", 0.55]]}
+    assert page.inner_text(".rec-constraint-chip .chip-label") == "sblimp_accuracy ≥ 0.55"
+    assert page.inner_text("#rec-constraint-message") == ""
+    wait_badge(page, "100.0")  # alone in the ranking: every metric is the same for every ranked run
+    assert not_ranked_count(page) == 2
+    page.click("#rec-footer .rec-excluded summary")
+    assert page.inner_text("#rec-footer .rec-excluded ul").splitlines() == [
+        "bravo @ 1000 — fails sblimp_accuracy >= 0.55 (0.5)",
+        "charlie @ 1000 — fails sblimp_accuracy >= 0.55 (0.54)",
+    ]
+    assert score_cell(page, "charlie @ 1000") == "—"
+    # Removing the chip brings the first answer back; Back brings the constraint back with its chip.
+    page.click(".rec-constraint-chip .btn-close-chip")
+    wait_winner(page, "charlie @ 1000")
+    assert rec_state(page) == {"preset": "paper"}
+    assert not_ranked_count(page) == 0 and page.locator(".rec-constraint-chip").count() == 0
+    page.go_back()
+    wait_winner(page, "alpha @ 1000")
+    page.wait_for_selector(".rec-constraint-chip:has-text('sblimp_accuracy ≥ 0.55')", timeout=15000)
+    assert not_ranked_count(page) == 2
+    # A weight moved while a constraint is active keeps the constraint.
+    handle = slider(page, "sblimp_accuracy")
+    handle.focus()
+    page.keyboard.press("End")
+    handle.blur()
+    page.wait_for_function("() => decodeURIComponent(location.search).includes('\"weights\"')", timeout=15000)
+    assert rec_state(page) == {
+        "preset": "paper",
+        "weights": {"sblimp_accuracy": 100},
+        "constraints": [["sblimp_accuracy", ">=", 0.55]],
+    }
+    assert watch.errors == []

@@ -178,7 +178,7 @@ def test_exported_csv_equals_the_filtered_sorted_table(server, open_page) -> Non
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     assert [r["name"] for r in rows] == shown
     header = list(rows[0])
-    assert header[:3] == ["run_id", "name", "experiment"]
+    assert header[:4] == ["run_id", "name", "score", "experiment"]  # the score column, as the table shows it
     assert "params.ttt.base_lr" in header  # varies: shown and exported
     assert "params.optim.weight_decay" not in header  # the same in every run: hidden, not exported
 

@@ -19,9 +19,13 @@ from dashboard.analysis.recommend_view import (
     default_preset,
     fast_sensitivity,
     metric_choices,
+    numeric_metrics,
+    parse_threshold,
     recommend,
+    with_constraint,
+    without_constraint,
 )
-from dashboard.analysis.scoring import Criterion, ScoringSpec, score, sensitivity
+from dashboard.analysis.scoring import Constraint, Criterion, ScoringSpec, score, sensitivity
 from dashboard.analysis.view import View, parse_view, view_query
 
 PAPER_CONSTANTS = {
@@ -274,3 +278,118 @@ def test_fast_sensitivity_names_the_flips() -> None:
     found = fast_sensitivity(score(PAPER, spec), spec)
     assert not found.stable
     assert found.flips == [("sblimp_accuracy", "+20%", "x"), ("librilight_perplexity_8k", "-20%", "x")]
+
+
+# ---------------------------------------------------------------- threshold constraints
+
+
+def test_clean_rec_keeps_well_formed_constraints_once() -> None:
+    rec = {
+        "constraints": [
+            ["sblimp_accuracy", ">=", 0.54],
+            ["librilight_perplexity_8k", "<=", 750],
+            ["sblimp_accuracy", ">=", 0.6],  # the same metric and op again: the first one stays
+            ["sblimp_accuracy", "<=", 0.9],  # the other op is a different constraint
+            ["a", ">", 1.0],  # unknown op
+            ["a", "==", 1.0],
+            ["a", ">=", math.nan],  # non-finite
+            ["a", ">=", math.inf],
+            ["a", ">=", "0.5"],  # a number as text
+            ["a", ">=", True],
+            [3, ">=", 1.0],  # not a string
+            ["", ">=", 1.0],
+            ["a", ">="],  # not a triple
+            "a>=1",
+            {"metric": "a"},
+        ]
+    }
+    assert clean_rec(rec) == {
+        "constraints": [
+            ["sblimp_accuracy", ">=", 0.54],
+            ["librilight_perplexity_8k", "<=", 750.0],
+            ["sblimp_accuracy", "<=", 0.9],
+        ]
+    }
+    assert clean_rec({"constraints": [["a", ">", 1]]}) == {}  # nothing usable: no empty list left behind
+    assert clean_rec({"constraints": "sblimp_accuracy>=0.5"}) == {}
+    assert parse_view('?rec={"constraints":[["m",">=",0.5],["m","<",1]]}').rec == {
+        "constraints": [["m", ">=", 0.5]]
+    }
+
+
+def test_constraints_reach_the_spec_and_the_url_state() -> None:
+    rec = {"constraints": [["sblimp_accuracy", ">=", 0.54], ["librilight_perplexity_8k", "<=", 750]]}
+    plan = build_plan(PAPER, rec, {})
+    assert plan.spec.constraints == [
+        Constraint("sblimp_accuracy", ">=", 0.54),
+        Constraint("librilight_perplexity_8k", "<=", 750.0),
+    ]
+    state = plan.state()
+    assert state == {
+        "preset": "paper",
+        "constraints": [["sblimp_accuracy", ">=", 0.54], ["librilight_perplexity_8k", "<=", 750]],
+    }
+    assert json.dumps(state["constraints"][1]) == '["librilight_perplexity_8k", "<=", 750]'
+    assert build_plan(PAPER, state, {}).state() == state
+    assert parse_view(view_query(View(rec=state))).rec == clean_rec(state)
+    assert build_spec(PAPER, {}, {}).constraints == []
+
+
+def test_constrained_runs_are_not_ranked_with_the_reason() -> None:
+    # y fails the sBLIMP floor, x the perplexity ceiling; z is exactly on the floor (>= keeps it); m has
+    # no sBLIMP to check. Checked constraint by constraint, so y and m come before x.
+    runs = pd.concat(
+        [PAPER, frame([{"run_id": "m", "librilight_perplexity_8k": 500.0, **PAPER_CONSTANTS}])],
+        ignore_index=True,
+    )
+    rec = {"constraints": [["sblimp_accuracy", ">=", 0.54], ["librilight_perplexity_8k", "<=", 750]]}
+    found = recommend(runs, rec, {})
+    assert found.result.excluded == [
+        ("y", "fails sblimp_accuracy >= 0.54 (0.5)"),
+        ("m", "no sblimp_accuracy to check sblimp_accuracy >= 0.54"),
+        ("x", "fails librilight_perplexity_8k <= 750 (800)"),
+    ]
+    assert found.totals == pytest.approx({"z": 100.0})  # alone: every metric scores 1
+    assert found.result.rules_text[-2:] == [
+        "Constraint: sblimp_accuracy >= 0.54.",
+        "Constraint: librilight_perplexity_8k <= 750.",
+    ]
+    # A constraint on a metric no run shows leaves nobody to rank, each run saying why.
+    none = recommend(PAPER, {"constraints": [["bleu", "<=", 1]]}, {})
+    assert none.result.winner is None
+    assert [reason for _, reason in none.result.excluded] == ["no bleu to check bleu <= 1"] * 3
+
+
+def test_thresholds_typed_by_the_user() -> None:
+    assert parse_threshold(" 0.54 ") == (0.54, None)
+    assert parse_threshold("1e-3") == (0.001, None)
+    assert parse_threshold("\u22122.5") == (-2.5, None)  # a pasted minus sign
+    assert parse_threshold("") == (None, "Type a threshold, e.g. 0.54.")
+    assert parse_threshold(None) == (None, "Type a threshold, e.g. 0.54.")
+    assert parse_threshold("0.5x") == (
+        None,
+        "“0.5x” is not a number: type a threshold such as 0.54 or 1e-3.",
+    )
+    assert parse_threshold("nan") == (None, "The threshold must be a finite number.")
+    assert parse_threshold("-inf") == (None, "The threshold must be a finite number.")
+
+
+def test_adding_and_removing_a_constraint() -> None:
+    state = {"preset": "paper", "weights": {"sblimp_accuracy": 80}}
+    one = with_constraint(state, "sblimp_accuracy", ">=", 0.5)
+    assert one == {**state, "constraints": [["sblimp_accuracy", ">=", 0.5]]}
+    two = with_constraint(one, "librilight_slope", "<=", 1e-4)
+    # The same metric and op again replaces the threshold (moved last, as the newest).
+    moved = with_constraint(two, "sblimp_accuracy", ">=", 0.55)
+    assert moved["constraints"] == [["librilight_slope", "<=", 1e-4], ["sblimp_accuracy", ">=", 0.55]]
+    assert without_constraint(moved, "sblimp_accuracy", ">=")["constraints"] == [
+        ["librilight_slope", "<=", 1e-4]
+    ]
+    assert without_constraint(moved, "sblimp_accuracy", "<=") == clean_rec(moved)  # not there: unchanged
+    assert build_plan(PAPER, without_constraint(one, "sblimp_accuracy", ">="), {}).state() == state
+
+
+def test_thresholdable_metrics_are_those_with_numbers() -> None:
+    data = frame([{"run_id": "a", "bleu": 30.0, "mystery": 1.0, "empty": math.nan}])
+    assert numeric_metrics(data) == ["bleu", "mystery"]  # a direction is not needed for a threshold
+    assert build_plan(data, {}, {}).thresholdable == ["bleu", "mystery"]

@@ -18,7 +18,13 @@ from dashboard.components.recommendation import (
     run_href,
     why,
 )
-from dashboard.components.recommendation_controls import controls_key, toolbar, weights_table
+from dashboard.components.recommendation_controls import (
+    constraint_chips,
+    constraints_row,
+    controls_key,
+    toolbar,
+    weights_table,
+)
 from dashboard.components.runs_table import column_defs
 from tests.unit.test_recommend_view import PAPER, frame, paper_run
 
@@ -183,3 +189,76 @@ def test_score_column_only_when_scored() -> None:
     assert run_group(scored)[:3] == ["_select", "name", SCORE_COLUMN]
     score = scored[0]["children"][2]
     assert (score["sort"], score["sortIndex"], score["cellRenderer"]) == ("desc", 0, "ScoreCell")
+
+
+# ---------------------------------------------------------------- threshold constraints
+
+FLOOR = {"constraints": [["sblimp_accuracy", ">=", 0.55], ["librilight_slope", "<=", 1e-4]]}
+
+
+def test_constraint_chips_name_and_remove_each_constraint() -> None:
+    chips = constraint_chips(recommend(RUNS, FLOOR, {}).plan)
+    assert [_text(_of_type(chip, "Span")[1]) for chip in chips] == [
+        "sblimp_accuracy ≥ 0.55",
+        "librilight_slope ≤ 0.0001",
+    ]
+    buttons = _of_type(chips, "Button")
+    assert [b.id for b in buttons] == [
+        {"type": ids.REC_CONSTRAINT_REMOVE, "metric": "sblimp_accuracy", "op": ">="},
+        {"type": ids.REC_CONSTRAINT_REMOVE, "metric": "librilight_slope", "op": "<="},
+    ]
+    assert buttons[0].title == "Remove constraint sblimp_accuracy ≥ 0.55"
+    assert constraint_chips(recommend(RUNS, {}, {}).plan) == []
+    # A whole threshold is written without a decimal point, any other as typed (no rounding).
+    exact = recommend(
+        RUNS, {"constraints": [["sblimp_accuracy", ">=", 0.123456789], ["eval_loss", "<=", 2]]}, {}
+    )
+    assert [_text(c.children[0]) for c in constraint_chips(exact.plan)] == [
+        "sblimp_accuracy ≥ 0.123456789",
+        "eval_loss ≤ 2",
+    ]
+
+
+def test_constraints_row_offers_the_shown_metrics() -> None:
+    plan = recommend(RUNS, FLOOR, {}).plan
+    row = constraints_row(plan)
+    metric, op = _of_type(row, "Select")
+    assert metric.id == ids.REC_CONSTRAINT_METRIC and op.id == ids.REC_CONSTRAINT_OP
+    # Every metric with a number among the runs shown, direction or not; it starts on the first scored one.
+    assert [o["value"] for o in metric.options] == [
+        "sblimp_accuracy",
+        "librilight_perplexity_8k",
+        "swuggy_accuracy",
+        "tstory_accuracy",
+        "sstory_accuracy",
+        "librilight_slope",
+        "eval_loss",
+    ]
+    assert metric.value == "sblimp_accuracy"
+    assert op.options == [{"label": "≥", "value": ">="}, {"label": "≤", "value": "<="}] and op.value == ">="
+    value = _of_type(row, "Input")[0]
+    assert (value.id, value.type, value.inputMode) == (ids.REC_CONSTRAINT_VALUE, "text", "decimal")
+    chips = [n for n in _walk(row) if getattr(n, "id", None) == ids.REC_CONSTRAINT_CHIPS]
+    assert len(_of_type(chips, "Button")) == 2
+    assert _text(row).startswith("Only runs whereComparisonThresholdAdd")
+    # The row sits in the toolbar; a new constraint must not rebuild the controls (only their chips).
+    assert row.className in {getattr(n, "className", None) for n in _walk(toolbar(plan))}
+    assert controls_key(plan) == controls_key(recommend(RUNS, {}, {}).plan)
+    assert controls_key(plan) != controls_key(
+        recommend(RUNS.drop(columns="metrics.eval_loss"), FLOOR, {}).plan
+    )
+
+
+def test_constraint_exclusions_in_the_card() -> None:
+    # sBLIMP >= 0.55 leaves x (0.60) alone: y (0.50) and z (0.54) fail, h has no sBLIMP, w is running.
+    found = recommend(RUNS, {"constraints": [["sblimp_accuracy", ">=", 0.55]]}, {})
+    assert _text(headline(found, NAMES)) == "★x100.0Stable"
+    details = footer(found, NAMES)
+    assert [_text(d.children[0]) for d in details] == ["How it is scored", "Not ranked (4 runs)", "Notes (6)"]
+    assert [_text(li) for li in _of_type(details[0], "Li")][-1] == "Constraint: sblimp_accuracy >= 0.55."
+    assert [_text(li) for li in _of_type(details[1], "Li")] == [
+        "w @ 100 — not completed (status running)",
+        "y @ 100 — fails sblimp_accuracy >= 0.55 (0.5)",
+        "z @ 100 — fails sblimp_accuracy >= 0.55 (0.54)",
+        "h-run — no sblimp_accuracy to check sblimp_accuracy >= 0.55",
+    ]
