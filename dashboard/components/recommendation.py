@@ -175,6 +175,9 @@ def why(recommendation: Recommendation, names: Mapping[str, str]) -> html.Div:
     return html.Div(children, className="rec-why")
 
 
+MAX_LISTED = 50  # runs named in "Not ranked"; the rest are counted
+
+
 def _details(summary: str, items: Sequence[Any], className: str) -> html.Details:
     return html.Details(
         [html.Summary(summary), html.Ul([html.Li(item) for item in items])], className=f"rec-more {className}"
@@ -193,9 +196,11 @@ def footer(recommendation: Recommendation, names: Mapping[str, str]) -> list[Any
                 html.Span(names.get(run_id, run_id), className="rec-excluded-name", title=run_id),
                 f" — {reason}",
             ]
-            for run_id, reason in result.excluded
+            for run_id, reason in result.excluded[:MAX_LISTED]
         ]
         count = len(result.excluded)
+        if count > MAX_LISTED:  # thousands of lines would weigh megabytes and help no one
+            items.append([f"… and {count - MAX_LISTED:,} more (filter the table to narrow the contest)"])
         out.append(_details(f"Not ranked ({count} run{'' if count == 1 else 's'})", items, "rec-excluded"))
     notes = [*plan.notes, *result.notes]
     if notes:

@@ -262,3 +262,14 @@ def test_constraint_exclusions_in_the_card() -> None:
         "z @ 100 — fails sblimp_accuracy >= 0.55 (0.54)",
         "h-run — no sblimp_accuracy to check sblimp_accuracy >= 0.55",
     ]
+
+
+def test_not_ranked_names_the_first_fifty_and_counts_the_rest() -> None:
+    running = [{**paper_run(f"r{i:02d}", 0.5, 700.0), "status": "running"} for i in range(62)]
+    runs = frame([paper_run("x", 0.60, 800.0), paper_run("y", 0.50, 700.0), *running])
+    details = footer(recommend(runs, {}, {}), {})
+    assert _text(details[1].children[0]) == "Not ranked (62 runs)"
+    lines = [_text(li) for li in _of_type(details[1], "Li")]
+    assert len(lines) == 51
+    assert lines[0] == "r00 — not completed (status running)" and lines[49].startswith("r49 — ")
+    assert lines[50] == "… and 12 more (filter the table to narrow the contest)"
