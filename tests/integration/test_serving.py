@@ -160,7 +160,10 @@ def test_one_worker_scans_and_every_worker_serves_the_same_runs(server: Gunicorn
     assert len(answers) == 32 and all(status == 200 for status, _ in answers)
     assert len(bodies) == 1
     assert len(json.loads(bodies.pop())) == 4
-    assert len({a["version"] for a in every_worker(server)}) == 1
+    # Followers catch up within a second of each published scan (a just-written file is read twice).
+    wait_for(
+        lambda: len({a["version"] for a in every_worker(server)}) == 1, 15, "every worker on one version"
+    )
 
 
 def rows_of(body: bytes) -> list[dict[str, Any]]:
