@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -104,6 +104,27 @@ def visible_columns(frame: pd.DataFrame, chosen: Sequence[str] | None) -> list[s
     return [c for c in table_order(frame) if c in wanted]
 
 
+def filter_runs(frame: pd.DataFrame, view: View, overrides: Mapping[str, str]) -> ViewResult:
+    """The view's filters applied, rows in the frame's order: what every sort of the same view shares."""
+    result = apply_filters(frame, view.filters, overrides)
+    return ViewResult(
+        rows=result.frame,
+        total=len(frame),
+        error=result.error,
+        columns=visible_columns(frame, view.columns),
+        best_worst=best_and_worst(result.frame, overrides),  # the rows' extremes: the same in any order
+    )
+
+
+def sort_result(filtered: ViewResult, sort_model: Sequence[Mapping[str, str]]) -> ViewResult:
+    """``filtered``'s rows sorted by ``sort_model``, baselines pinned first."""
+    baselines, others = pin_baselines(sort_frame(filtered.rows, list(sort_model)))
+    ordered = (
+        pd.concat([baselines, others], ignore_index=True) if len(baselines) else others.reset_index(drop=True)
+    )
+    return replace(filtered, rows=ordered)
+
+
 def compute_view(
     frame: pd.DataFrame,
     view: View,
@@ -111,17 +132,6 @@ def compute_view(
     sort_model: Sequence[Mapping[str, str]] | None = None,
 ) -> ViewResult:
     """Filter, then sort (by ``sort_model``, else the view's), baselines pinned first."""
-    result = apply_filters(frame, view.filters, overrides)
-    rows = result.frame
-    sorted_rows = sort_frame(rows, list(sort_model if sort_model is not None else view.sort))
-    baselines, others = pin_baselines(sorted_rows)
-    ordered = (
-        pd.concat([baselines, others], ignore_index=True) if len(baselines) else others.reset_index(drop=True)
-    )
-    return ViewResult(
-        rows=ordered,
-        total=len(frame),
-        error=result.error,
-        columns=visible_columns(frame, view.columns),
-        best_worst=best_and_worst(ordered, overrides),
+    return sort_result(
+        filter_runs(frame, view, overrides), sort_model if sort_model is not None else view.sort
     )

@@ -15,13 +15,14 @@ import pandas as pd
 
 from ..analysis.filters import Facet, build_facets
 from ..analysis.recommend_view import SCORE_COLUMN, Recommendation, recommend
-from ..analysis.runs_view import ViewResult, compute_view
+from ..analysis.runs_view import ViewResult, filter_runs, sort_result
 from ..analysis.sorting import pin_baselines, sort_frame
 from ..analysis.view import View, parse_view, view_query
 from ..context import current
 
 _CACHE_SIZE = 16
 _cache: OrderedDict[tuple[Any, ...], ViewResult] = OrderedDict()
+_filtered: OrderedDict[tuple[Any, ...], ViewResult] = OrderedDict()  # per filters: every sort shares it
 _recommendations: OrderedDict[tuple[Any, ...], Recommendation] = OrderedDict()
 _facets: dict[tuple[int, int], list[Facet]] = {}
 _lock = threading.Lock()
@@ -64,7 +65,12 @@ def current_view(search: str | None, sort_model: Sequence[Mapping[str, str]] | N
     found = _cached(_cache, key)
     if found is not None:
         return found
-    result = compute_view(snapshot.runs, view, context.settings.metric_directions, effective)
+    filters_key = key[:3]
+    filtered = _cached(_filtered, filters_key)
+    if filtered is None:
+        filtered = filter_runs(snapshot.runs, view, context.settings.metric_directions)
+        _store(_filtered, filters_key, filtered)
+    result = sort_result(filtered, effective)
     if by_score:
         result = _sorted_by_score(result, current_recommendation(search).totals, effective)
     _store(_cache, key, result)
