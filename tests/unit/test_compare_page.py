@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -39,6 +38,9 @@ from dashboard.components.compare_charts import (
 from dashboard.components.runs_page import RUN_COLOURS, selection_tray
 from dashboard.ingest.base import Series
 from dashboard.rows import build_frame
+from tests.unit.dash_tree import of_type as _of_type
+from tests.unit.dash_tree import text as _text
+from tests.unit.dash_tree import walk as _walk
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -77,31 +79,6 @@ def _frame() -> Any:
             ),
         ]
     )
-
-
-def _walk(node: Any) -> Iterator[Any]:
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _walk(item)
-        return
-    if node is None or isinstance(node, (str, int, float)):
-        return
-    yield node
-    yield from _walk(getattr(node, "children", None))
-
-
-def _text(node: Any) -> str:
-    if isinstance(node, (list, tuple)):
-        return "".join(_text(n) for n in node)
-    if isinstance(node, (str, int, float)):
-        return str(node)
-    if node is None:
-        return ""
-    return _text(getattr(node, "children", None))
-
-
-def _of_type(tree: Any, name: str) -> list[Any]:
-    return [n for n in _walk(tree) if type(n).__name__ == name]
 
 
 def test_summary_table_has_one_column_per_run_and_a_row_per_metric() -> None:

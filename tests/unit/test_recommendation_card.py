@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -26,6 +25,9 @@ from dashboard.components.recommendation_controls import (
     weights_table,
 )
 from dashboard.components.runs_table import column_defs
+from tests.unit.dash_tree import of_type as _of_type
+from tests.unit.dash_tree import text as _text
+from tests.unit.dash_tree import walk as _walk
 from tests.unit.test_recommend_view import PAPER, frame, paper_run
 
 # x, y, z as in test_recommend_view; w would win but is still running; h has none of the paper metrics.
@@ -34,31 +36,6 @@ RUNS = pd.concat(
     ignore_index=True,
 )
 NAMES = {"x": "x @ 100", "y": "y @ 100", "z": "z @ 100", "w": "w @ 100", "h": "h-run"}
-
-
-def _walk(node: Any) -> Iterator[Any]:
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _walk(item)
-        return
-    if node is None or isinstance(node, (str, int, float)):
-        return
-    yield node
-    yield from _walk(getattr(node, "children", None))
-
-
-def _text(node: Any) -> str:
-    if isinstance(node, (list, tuple)):
-        return "".join(_text(n) for n in node)
-    if isinstance(node, (str, int, float)):
-        return str(node)
-    if node is None:
-        return ""
-    return _text(getattr(node, "children", None))
-
-
-def _of_type(tree: Any, name: str) -> list[Any]:
-    return [n for n in _walk(tree) if type(n).__name__ == name]
 
 
 def _rows(table: Any) -> list[list[str]]:
