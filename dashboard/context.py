@@ -56,7 +56,7 @@ class AppContext:
             "failures": scanner.failures,
             "last_error": scanner.last_error,
             "worker_pid": os.getpid(),
-            "scanner": "this worker" if scanner.scanner_pid is None else f"worker pid {scanner.scanner_pid}",
+            "scanner": "this worker" if scanner.scanning_here else f"worker pid {scanner.scanner_pid}",
             "progress": self.store.progress or None,
         }
 
