@@ -23,12 +23,17 @@ from .settings import PROJECT_DIR, Settings
 from .store import Store
 
 log = logging.getLogger(__name__)
-FIRST_SCAN_WAIT_SECONDS = 5.0
+# A small tree's first scan is shown at once; a big or slow one never holds the page longer than this.
+FIRST_SCAN_WAIT_SECONDS = 1.0
 
 
 def _layout(context: AppContext) -> html.Div:
     # A small tree is shown at once; a big one renders "Scanning…" and fills in on the next tick.
-    context.scanner.first_scan_done.wait(FIRST_SCAN_WAIT_SECONDS)
+    # Dash may build the layout twice for one request: wait only the first time.
+    if not (flask.has_request_context() and flask.g.get("runboard_waited")):
+        if flask.has_request_context():
+            flask.g.runboard_waited = True
+        context.scanner.first_scan_done.wait(FIRST_SCAN_WAIT_SECONDS)
     snap = context.snapshot
     problems = [p.as_dict() for p in snap.problems]
     return html.Div(

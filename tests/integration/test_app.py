@@ -107,3 +107,39 @@ def test_debug_is_refused_off_loopback(tree: Path, tmp_path: Path, capsys) -> No
     settings = Settings(results_dirs=[tree], cache_dir=tmp_path / "c", host="0.0.0.0", debug=True)
     assert serve(settings) == 2
     assert "refusing --debug on 0.0.0.0" in capsys.readouterr().err
+
+
+def test_a_slow_first_scan_never_holds_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A root on a slow network disk: the page and /healthz answer at once, with the scan's progress."""
+    import time
+
+    from dashboard.ingest import paper_metrics
+
+    root = tmp_path / "slow"
+    for step in range(1, 7):
+        write_seed_run(root, "exp", step * 100)
+    real_read = paper_metrics.READER.read
+
+    def slow_read(claim):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)
+        return real_read(claim)
+
+    monkeypatch.setattr(paper_metrics.READER, "read", slow_read)
+    app = create_app(Settings(results_dirs=[root], cache_dir=tmp_path / "cache", refresh_seconds=30))
+    context = app.server.extensions[EXTENSION_KEY]
+    client = app.server.test_client()
+    try:
+        time.sleep(0.6)
+        started = time.perf_counter()
+        layout = client.get("/_dash-layout")
+        layout_seconds = time.perf_counter() - started
+        health = client.get("/healthz").get_json()
+        health_seconds = time.perf_counter() - started - layout_seconds
+        assert (layout_seconds, health_seconds) < (1.6, 0.5), (layout_seconds, health_seconds)
+        assert layout.status_code == 200 and "Scanning" in layout.get_data(as_text=True)
+        assert health["status"] == "starting" and health["runs"] == 0
+        assert health["progress"]["root"] == "slow" and 1 <= health["progress"]["runs"] < 6
+        assert context.scanner.first_scan_done.wait(10)
+        assert client.get("/healthz").get_json()["runs"] == 6
+    finally:
+        context.scanner.stop()
