@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..analysis.filters import Facet, build_facets
 from ..analysis.recommend_view import SCORE_COLUMN, Recommendation, recommend
-from ..analysis.runs_view import ViewResult, filter_runs, sort_result
+from ..analysis.runs_view import ViewResult, filter_runs, sort_result, visible_columns
 from ..analysis.sorting import pin_baselines, sort_frame
 from ..analysis.view import View, parse_view, view_query
 from ..context import current
@@ -65,12 +65,14 @@ def current_view(search: str | None, sort_model: Sequence[Mapping[str, str]] | N
     found = _cached(_cache, key)
     if found is not None:
         return found
-    filters_key = key[:3]
+    # Keyed by the filters alone: the page (with its columns) and shown_runs (without) share one filtering.
+    filters_only = View(filters=view.filters)
+    filters_key = (id(context), snapshot.version, view_query(filters_only))
     filtered = _cached(_filtered, filters_key)
     if filtered is None:
-        filtered = filter_runs(snapshot.runs, view, context.settings.metric_directions)
+        filtered = filter_runs(snapshot.runs, filters_only, context.settings.metric_directions)
         _store(_filtered, filters_key, filtered)
-    result = sort_result(filtered, effective)
+    result = replace(sort_result(filtered, effective), columns=visible_columns(snapshot.runs, view.columns))
     if by_score:
         result = _sorted_by_score(result, current_recommendation(search).totals, effective)
     _store(_cache, key, result)

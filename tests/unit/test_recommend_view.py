@@ -27,6 +27,7 @@ from dashboard.analysis.recommend_view import (
 )
 from dashboard.analysis.scoring import Constraint, Criterion, ScoringSpec, score, sensitivity
 from dashboard.analysis.view import View, parse_view, view_query
+from tests.unit.test_scoring import frame
 
 PAPER_CONSTANTS = {
     "swuggy_accuracy": 0.632,
@@ -34,16 +35,6 @@ PAPER_CONSTANTS = {
     "sstory_accuracy": 0.61,
     "librilight_slope": 7.3e-05,
 }
-
-
-def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    out = []
-    for row in rows:
-        record: dict[str, Any] = {"run_id": row["run_id"], "name": row["run_id"]}
-        record["status"] = row.get("status", "completed")
-        record.update({f"metrics.{k}": float(v) for k, v in row.items() if k not in ("run_id", "status")})
-        out.append(record)
-    return pd.DataFrame(out)
 
 
 def paper_run(run_id: str, sblimp: float, ppl: float, **extra: Any) -> dict[str, Any]:
